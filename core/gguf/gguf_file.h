@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/gguf/ggml_type.h"
 
@@ -71,6 +72,8 @@ struct GgufTensorInfo {
   const uint8_t* data = nullptr;  // into the mapping
 };
 
+class GgufCursor;  // bounds-checked reading position, private to gguf_file.cc
+
 class GgufFile {
  public:
   // Maps and validates `path`. Errors: NotFound/PermissionDenied for the file, InvalidArgument (with field name and
@@ -85,6 +88,8 @@ class GgufFile {
 
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
+  // Start of the tensor data section: the end of the tensor infos rounded up to alignment(). With no tensors a file
+  // may end before it.
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return size_; }
   const uint8_t* bytes() const { return bytes_; }
@@ -114,6 +119,9 @@ class GgufFile {
  private:
   GgufFile() = default;
   absl::Status parse_all();
+  absl::Status parse_metadata(GgufCursor& cursor, uint64_t n_kv);
+  absl::Status parse_tensor_infos(GgufCursor& cursor, uint64_t n_tensors, std::vector<uint64_t>& offset_positions);
+  absl::Status place_tensors(const std::vector<uint64_t>& offset_positions);
 
   const uint8_t* bytes_ = nullptr;
   uint64_t size_ = 0;
@@ -123,6 +131,8 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKeyValue> metadata_;
   std::vector<GgufTensorInfo> tensors_;
+  absl::flat_hash_map<std::string_view, size_t> metadata_index_;  // key -> index into metadata_
+  absl::flat_hash_map<std::string_view, size_t> tensor_index_;    // name -> index into tensors_
 };
 
 }  // namespace strata
