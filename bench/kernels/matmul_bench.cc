@@ -1,0 +1,194 @@
+// CPU matmul throughput against this machine's measured memory bandwidth.
+//
+// GEMV (m = 1, decode) is bound by reading the weights, so it is reported in GB/s of weight bytes and as a share of
+// the best streaming-read bandwidth measured here first. The weights are an 850M-parameter-like model
+// (n_embd 2048, n_ff 5632: per layer q/k/v/o 2048x2048, gate/up 5632x2048, down 2048x5632), with enough distinct
+// layers that their total is far beyond the last-level cache, so every pass streams from DRAM.
+// GEMM (m = 128, prefill) is compute-bound and reported in G int8 ops/s (2 ops per multiply-add).
+//
+// Usage: matmul_bench [isa]   (isa: scalar | avx2 | avx512; default: the active ISA)
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/gguf/ggml_type.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/quant_matmul.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace strata::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Best of several passes of a plain streaming read (one contiguous range per thread), the same access pattern GEMV
+// uses. The sums are kept so the reads cannot be optimized away.
+double measure_read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf) {
+  const int64_t n = static_cast<int64_t>(buf.size());
+  const int threads = pool.num_threads();
+  std::vector<uint64_t> sink(threads * 8);
+  double best = 0.0;
+  for (int pass = 0; pass < 6; ++pass) {
+    const auto t0 = Clock::now();
+    pool.parallel_for(threads, [&](int64_t t, int) {
+      const int64_t b = n * t / threads, e = n * (t + 1) / threads;
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (int64_t i = b; i + 4 <= e; i += 4) {
+        s0 += buf[i];
+        s1 += buf[i + 1];
+        s2 += buf[i + 2];
+        s3 += buf[i + 3];
+      }
+      sink[t * 8] += s0 + s1 + s2 + s3;
+    });
+    best = std::max(best, n * 8.0 / seconds_since(t0) / 1e9);
+  }
+  if (sink[0] == 42) std::printf(" ");
+  return best;
+}
+
+struct Matrix {
+  int64_t n, k;
+};
+
+constexpr Matrix kLayer[] = {{2048, 2048}, {2048, 2048}, {2048, 2048}, {2048, 2048},
+                             {5632, 2048}, {5632, 2048}, {2048, 5632}};
+
+// Byte offsets of the fp16 scale fields per block, set to a moderate value so no denormals or NaNs enter the
+// timed arithmetic (they could take slow microcode paths and distort the numbers).
+std::vector<int> half_fields(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ8_0:
+      return {0};
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ4_K:
+      return {0, 2};
+    case GgmlType::kQ6_K:
+      return {208};
+    default:
+      return {};
+  }
+}
+
+struct Model {
+  std::vector<std::vector<uint8_t>> weights;  // per matrix, all layers
+  std::vector<Matrix> shapes;
+  int64_t bytes = 0;
+  int layers = 0;
+};
+
+Model make_model(GgmlType type, int64_t min_bytes) {
+  const GgmlTypeInfo* info = ggml_type_info(type);
+  auto matrix_bytes = [&](const Matrix& mat) { return mat.n * (mat.k / info->block_size) * info->type_size; };
+  int64_t layer_bytes = 0;
+  for (const Matrix& mat : kLayer) layer_bytes += matrix_bytes(mat);
+  Model model;
+  model.layers = static_cast<int>(std::max<int64_t>(16, (min_bytes + layer_bytes - 1) / layer_bytes));
+  std::mt19937_64 rng(1234);
+  const uint16_t half_scale = 0x1C00;  // 2^-8
+  for (int l = 0; l < model.layers; ++l) {
+    for (const Matrix& mat : kLayer) {
+      std::vector<uint8_t> w(matrix_bytes(mat));
+      for (size_t i = 0; i + 8 <= w.size(); i += 8) {
+        const uint64_t r = rng();
+        std::memcpy(&w[i], &r, 8);
+      }
+      for (size_t b = 0; b < w.size() / info->type_size; ++b) {
+        for (int off : half_fields(type)) std::memcpy(&w[b * info->type_size + off], &half_scale, 2);
+      }
+      model.bytes += static_cast<int64_t>(w.size());
+      model.weights.push_back(std::move(w));
+      model.shapes.push_back(mat);
+    }
+  }
+  return model;
+}
+
+// One pass over every matrix of every layer with m activation rows; returns seconds.
+double run_pass(GgmlType type, const Model& model, int64_t m, const std::vector<float>& x, std::vector<float>& y,
+                ThreadPool& pool, Isa isa) {
+  MatmulOptions options;
+  options.isa = isa;
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < model.weights.size(); ++i) {
+    const Matrix& mat = model.shapes[i];
+    const absl::Status s = matmul(type, model.weights[i].data(), mat.n, mat.k, x.data(), m, y.data(), pool, options);
+    if (!s.ok()) {
+      std::fprintf(stderr, "matmul failed: %s\n", s.ToString().c_str());
+      return 1e9;
+    }
+  }
+  return seconds_since(t0);
+}
+
+int bench_main(int argc, char** argv) {
+  Isa isa = active_isa();
+  if (argc > 1) {
+    absl::StatusOr<Isa> parsed = parse_isa(argv[1]);
+    if (!parsed.ok() || !isa_supported(*parsed)) {
+      std::fprintf(stderr, "unknown or unsupported ISA '%s'\n", argv[1]);
+      return 2;
+    }
+    isa = *parsed;
+  }
+  ThreadPool pool1(1), pool2(2);
+  double bw1, bw2;
+  {
+    std::vector<uint64_t> buf((int64_t{1} << 30) / 8);
+    for (size_t i = 0; i < buf.size(); ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;
+    bw1 = measure_read_bandwidth(pool1, buf);
+    bw2 = measure_read_bandwidth(pool2, buf);
+  }
+  std::printf("ISA %s; streaming read of 1 GiB: %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n",
+              std::string(isa_name(isa)).c_str(), bw1, bw2);
+  std::printf("%-5s %8s %6s | %-22s | %-22s | %s\n", "type", "weights", "layers", "GEMV m=1, 1 thread",
+              "GEMV m=1, 2 threads", "GEMM m=128, 2 threads");
+
+  constexpr int64_t kMinBytes = int64_t{1} << 30;  // beyond any last-level cache
+  const std::vector<float> x = [] {
+    std::vector<float> v(128 * 5632);
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (float& f : v) f = normal(rng);
+    return v;
+  }();
+  std::vector<float> y(128 * 5632);
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_1}) {
+    const Model model = make_model(type, kMinBytes);
+    double gbs[2];
+    ThreadPool* pools[2] = {&pool1, &pool2};
+    for (int t = 0; t < 2; ++t) {
+      run_pass(type, model, 1, x, y, *pools[t], isa);  // warm-up: page faults, scratch growth
+      double best = 1e9;
+      for (int rep = 0; rep < 3; ++rep) best = std::min(best, run_pass(type, model, 1, x, y, *pools[t], isa));
+      gbs[t] = model.bytes / best / 1e9;
+    }
+    // GEMM: one layer's matrices (compute-bound; no need to stream the whole model).
+    Model one_layer;
+    for (size_t i = 0; i < std::size(kLayer); ++i) {
+      one_layer.weights.push_back(model.weights[i]);
+      one_layer.shapes.push_back(model.shapes[i]);
+    }
+    double ops = 0.0;
+    for (const Matrix& mat : kLayer) ops += 2.0 * 128 * mat.n * mat.k;
+    run_pass(type, one_layer, 128, x, y, pool2, isa);
+    double best = 1e9;
+    for (int rep = 0; rep < 3; ++rep) best = std::min(best, run_pass(type, one_layer, 128, x, y, pool2, isa));
+    std::printf("%-5s %6.0fMB %6d | %6.1f GB/s (%5.1f %%) | %6.1f GB/s (%5.1f %%) | %7.1f Gop/s\n",
+                std::string(ggml_type_info(type)->name).c_str(), model.bytes / 1e6, model.layers, gbs[0],
+                100.0 * gbs[0] / bw1, gbs[1], 100.0 * gbs[1] / bw2, ops / best / 1e9);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace strata::cpu
+
+int main(int argc, char** argv) { return strata::cpu::bench_main(argc, argv); }

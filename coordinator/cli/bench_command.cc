@@ -1,0 +1,139 @@
+// `strata bench -m FILE`: prompt-processing and decode speed (mean ± sd over repetitions, as llama-bench reports
+// them) and decode bandwidth — weight bytes read per token ÷ time per token — beside the machine's measured read
+// bandwidth, the ceiling memory-bound decode can reach.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "coordinator/cli/commands.h"
+#include "coordinator/kv/block_allocator.h"
+#include "kernels/cpu/memory_bandwidth.h"
+#include "worker/local_model.h"
+
+namespace strata::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model_path;
+  int64_t n_prompt = 128;
+  int64_t n_gen = 64;
+  int threads = 2;
+  int repetitions = 3;
+  bool skip_bandwidth = false;
+};
+
+using Clock = std::chrono::steady_clock;
+
+int fail(const absl::Status& status) {
+  std::fprintf(stderr, "strata bench: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+struct MeanSd {
+  double mean = 0, sd = 0;
+};
+
+MeanSd mean_sd(const std::vector<double>& xs) {
+  MeanSd r;
+  for (double x : xs) r.mean += x;
+  r.mean /= xs.size();
+  for (double x : xs) r.sd += (x - r.mean) * (x - r.mean);
+  r.sd = xs.size() > 1 ? std::sqrt(r.sd / (xs.size() - 1)) : 0;
+  return r;
+}
+
+// Bytes of weights one decode step streams: every matrix once (the embedding table contributes one row).
+uint64_t decode_weight_bytes(const ModelWeights& w) {
+  auto bytes = [](const WeightTensor& t) { return static_cast<uint64_t>(t.n_rows) * t.row_bytes; };
+  uint64_t total = bytes(w.output) + w.token_embd.row_bytes;
+  for (const LayerWeights& l : w.layers) {
+    total += bytes(l.wq) + bytes(l.wk) + bytes(l.wv) + bytes(l.wo) + bytes(l.w_gate) + bytes(l.w_up) + bytes(l.w_down);
+  }
+  return total;
+}
+
+int run_bench(const BenchOptions& o) {
+  LocalModelOptions lo;
+  lo.threads = o.threads;
+  lo.kv_tokens = std::max(o.n_prompt, o.n_gen) + 16;
+  auto loaded = LocalModel::load(o.model_path, lo);
+  if (!loaded.ok()) return fail(loaded.status());
+  LocalModel& model = **loaded;
+  const uint64_t weight_bytes = decode_weight_bytes(model.weights);
+  std::printf("model: %s (%s), %.1f MiB of weights per decode token, backend %s\n", model.config.name.c_str(),
+              model.config.arch.c_str(), weight_bytes / 1048576.0, model.backend->name().c_str());
+
+  KvBlockAllocator allocator(static_cast<int32_t>(model.cache->n_blocks()));
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(model.config.n_vocab - 1));
+  std::vector<float> logits;
+  std::vector<double> pp_tps, tg_tps;
+  // One unmeasured warm-up pass pages the weights in and grows the scratch buffers.
+  for (int rep = -1; rep < o.repetitions; ++rep) {
+    if (o.n_prompt > 0) {
+      SequenceBlocks blocks(allocator, static_cast<int32_t>(model.block_size));
+      if (absl::Status s = blocks.reserve(o.n_prompt); !s.ok()) return fail(s);
+      ForwardBatch batch;
+      std::vector<int32_t> prompt(o.n_prompt);
+      for (int32_t& t : prompt) t = token(rng);
+      batch.seqs.push_back({prompt, 0, blocks.table(), false});
+      const auto start = Clock::now();
+      if (absl::Status s = model.transformer->forward(batch, logits); !s.ok()) return fail(s);
+      const double sec = std::chrono::duration<double>(Clock::now() - start).count();
+      if (rep >= 0) pp_tps.push_back(o.n_prompt / sec);
+    }
+    if (o.n_gen > 0) {
+      SequenceBlocks blocks(allocator, static_cast<int32_t>(model.block_size));
+      if (absl::Status s = blocks.reserve(o.n_gen); !s.ok()) return fail(s);
+      int32_t next = token(rng);
+      const auto start = Clock::now();
+      for (int64_t i = 0; i < o.n_gen; ++i) {
+        ForwardBatch batch;
+        batch.seqs.push_back({{next}, static_cast<int32_t>(i), blocks.table(), false});
+        if (absl::Status s = model.transformer->forward(batch, logits); !s.ok()) return fail(s);
+        next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      }
+      const double sec = std::chrono::duration<double>(Clock::now() - start).count();
+      if (rep >= 0) tg_tps.push_back(o.n_gen / sec);
+    }
+  }
+  if (!pp_tps.empty()) {
+    const MeanSd pp = mean_sd(pp_tps);
+    std::printf("pp%lld: %.2f ± %.2f tok/s\n", static_cast<long long>(o.n_prompt), pp.mean, pp.sd);
+  }
+  if (!tg_tps.empty()) {
+    const MeanSd tg = mean_sd(tg_tps);
+    const double gbs = weight_bytes * tg.mean / 1e9;
+    std::printf("tg%lld: %.2f ± %.2f tok/s, %.2f GB/s of weights", static_cast<long long>(o.n_gen), tg.mean, tg.sd,
+                gbs);
+    if (!o.skip_bandwidth) {
+      const double peak = cpu::measure_read_bandwidth(model.backend->pool());
+      std::printf(", machine read bandwidth %.2f GB/s (%d threads): %.1f %%", peak, model.backend->num_threads(),
+                  100.0 * gbs / peak);
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_bench_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prompt and decode speed and decode memory bandwidth");
+  cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill (0: skip)")->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{16384}));
+  cmd->add_option("-n,--n-gen", o->n_gen, "Tokens to decode (0: skip)")->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{16384}));
+  cmd->add_option("-t,--threads", o->threads, "CPU threads")->capture_default_str();
+  cmd->add_option("-r,--repetitions", o->repetitions, "Measured repetitions")->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_flag("--no-bandwidth", o->skip_bandwidth, "Skip measuring the machine's read bandwidth");
+  cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,92 @@
+#include "kernels/cpu/cpu_backend.h"
+
+#include <sched.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/quant_matmul.h"
+#include "kernels/ops/cpu_ops.h"
+
+namespace strata::cpu {
+
+int default_thread_count() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+CpuBackend::CpuBackend(int n_threads)
+    : pool_(std::make_unique<ThreadPool>(n_threads > 0 ? n_threads : default_thread_count())) {}
+
+CpuBackend::~CpuBackend() = default;
+
+std::string CpuBackend::name() const {
+  return absl::StrCat("cpu (", std::string(isa_name(active_isa())), ", ", pool_->num_threads(), " threads)");
+}
+
+absl::StatusOr<void*> CpuBackend::allocate(size_t bytes) {
+  // 64-byte alignment: full cache lines and aligned AVX-512 loads.
+  const size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (p == nullptr) return absl::ResourceExhaustedError(absl::StrCat("cpu backend: cannot allocate ", bytes, " bytes"));
+  std::memset(p, 0, rounded);
+  return p;
+}
+
+void CpuBackend::release(void* ptr) { std::free(ptr); }
+
+absl::Status CpuBackend::copy_to_backend(void* dst, const void* host_src, size_t bytes) {
+  std::memcpy(dst, host_src, bytes);
+  return absl::OkStatus();
+}
+
+absl::Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t bytes) {
+  std::memcpy(host_dst, src, bytes);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const void*> CpuBackend::map_weights(const void* host, size_t) { return host; }
+
+absl::Status CpuBackend::matmul(const WeightTensor& w, const float* x, int64_t m, float* y) {
+  return cpu::matmul(w.type, w.data, w.n_rows, w.row_len, x, m, y, *pool_);
+}
+
+absl::Status CpuBackend::embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y) {
+  return cpu::embed(table, ids, m, scale, y);
+}
+
+void CpuBackend::rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
+  cpu::rms_norm(x, w, m, n, eps, y);
+}
+
+void CpuBackend::rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim,
+                      const RopeParams& params) {
+  cpu::rope(x, pos, m, n_heads, head_dim, params);
+}
+
+void CpuBackend::gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act,
+                                  float* y) {
+  cpu::gated_activation(gate, up, m, n, act, y);
+}
+
+void CpuBackend::add(const float* x, int64_t m, int64_t n, float* y) { cpu::add(x, m, n, y); }
+
+void CpuBackend::add_bias(const float* bias, int64_t m, int64_t n, float* y) { cpu::add_bias(bias, m, n, y); }
+
+void CpuBackend::gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t n, float* y) {
+  cpu::gather_rows(x, rows, m, n, y);
+}
+
+void CpuBackend::kv_store(const float* k, const float* v, const int32_t* slots, int64_t n_tokens, int64_t kv_dim_k,
+                          int64_t kv_dim_v, uint16_t* k_cache, uint16_t* v_cache) {
+  cpu::kv_store(k, v, slots, n_tokens, kv_dim_k, kv_dim_v, k_cache, v_cache);
+}
+
+void CpuBackend::paged_attention(const PagedAttentionArgs& args) { cpu::paged_attention(args, *pool_); }
+
+}  // namespace strata::cpu

@@ -1,0 +1,15 @@
+// Measures this machine's memory read bandwidth, the ceiling of memory-bound decode, so benchmarks can report
+// how close a kernel gets to it.
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/cpu/thread_pool.h"
+
+namespace strata::cpu {
+
+// Best-of-`repeats` GB/s (1e9 bytes/s) for all pool threads streaming through a `bytes`-long buffer (far larger
+// than the caches), each thread reading its own contiguous part, as the GEMV splits weight rows.
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int repeats = 5);
+
+}  // namespace strata::cpu

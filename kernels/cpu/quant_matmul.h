@@ -1,0 +1,47 @@
+// The matrix multiply of the CPU forward pass: f32 activations times a GGUF weight tensor in its on-disk format.
+//
+// Two strategies:
+//  - GEMV (m <= 4, decode): bound by memory bandwidth. Each weight row is read once and dotted with all m activation
+//    rows (quantized to the type's partner format) while it is in L1; output rows are split across threads in
+//    contiguous chunks so each thread streams one contiguous range of the weights.
+//  - GEMM (m > 4, prefill): bound by compute. Weight rows are decoded in groups to a uniform int8 layout
+//    (gemm_panels.h) and each decoded group meets every activation row in register tiles, so a weight byte is
+//    fetched from memory once per call and reused m times from cache.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "core/gguf/ggml_type.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace strata::cpu {
+
+enum class MatmulPath {
+  kAuto,  // GEMV for m <= kGemvMaxRows, GEMM above
+  kGemv,
+  kGemm,
+};
+
+inline constexpr int64_t kGemvMaxRows = 4;
+
+struct MatmulOptions {
+  Isa isa = active_isa();  // must be supported by this CPU (isa_supported), else FailedPrecondition
+  MatmulPath path = MatmulPath::kAuto;
+};
+
+// True for the types matmul accepts: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
+bool matmul_supports(GgmlType type);
+
+// y[i, j] = sum_k x[i, k] * W[j, k]; W is a GGUF tensor of `type` with n rows of length k (ggml shape [k, n]).
+// InvalidArgument for negative sizes, null pointers or k not a multiple of the type's block size; Unimplemented for
+// a type matmul_supports() rejects. Activation scratch is a per-thread buffer reused across calls.
+absl::Status matmul(GgmlType type, const void* w,  // [n, k] in `type`'s layout
+                    int64_t n, int64_t k,
+                    const float* x,  // [m, k]
+                    int64_t m,
+                    float* y,  // [m, n]
+                    ThreadPool& pool, const MatmulOptions& options = {});
+
+}  // namespace strata::cpu

@@ -1,0 +1,24 @@
+// CPU implementations of the non-matmul ops of Backend (kernels/backend.h), one file each.
+// They double as the reference other backends are checked against; the thread pool splits the heavy ones.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "kernels/backend.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace strata::cpu {
+
+absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y);
+void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y);
+void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim, const RopeParams& params);
+void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y);
+void add(const float* x, int64_t m, int64_t n, float* y);
+void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t n, float* y);
+void add_bias(const float* bias, int64_t m, int64_t n, float* y);
+void kv_store(const float* k, const float* v, const int32_t* slots, int64_t n_tokens, int64_t kv_dim_k,
+              int64_t kv_dim_v, uint16_t* k_cache, uint16_t* v_cache);
+void paged_attention(const PagedAttentionArgs& args, ThreadPool& pool);
+
+}  // namespace strata::cpu

@@ -1,0 +1,134 @@
+// Dot products and activation quantization of every ISA against the scalar kernels and a float64 reference.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/quant/dequantize.h"
+#include "gtest/gtest.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/kernel_table.h"
+#include "tests/kernels/matmul_reference.h"
+#include "tests/kernels/random_weights.h"
+
+namespace strata::cpu {
+namespace {
+
+using testing::normalized_error;
+using testing::random_activations;
+using testing::random_weights;
+
+constexpr GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ4_0, GgmlType::kQ4_1,
+                               GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0, GgmlType::kQ2_K, GgmlType::kQ3_K,
+                               GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+
+std::vector<Isa> simd_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (isa_supported(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+// Every ISA must produce the scalar kernel's exact bytes: the GEMV and GEMM paths of all ISAs then see the same
+// integers, which is what makes their results comparable to ~1e-6.
+TEST(ActivationQuantTest, SimdBytesEqualScalar) {
+  const int64_t k = 1024;
+  const std::vector<float> x = random_activations(1, k, 7);
+  const IsaKernels& ref = isa_kernels(Isa::kScalar);
+  for (Isa isa : simd_isas()) {
+    const IsaKernels& kt = isa_kernels(isa);
+    for (auto [name, ref_fn, fn, bytes] :
+         {std::tuple{"Q8_0", ref.quantize_q8_0, kt.quantize_q8_0, k / 32 * 34},
+          std::tuple{"Q8_1", ref.quantize_q8_1, kt.quantize_q8_1, k / 32 * 36},
+          std::tuple{"Q8_K", ref.quantize_q8_k, kt.quantize_q8_k, k / 256 * 292}}) {
+      std::vector<uint8_t> a(bytes), b(bytes);
+      ref_fn(x.data(), a.data(), k);
+      fn(x.data(), b.data(), k);
+      EXPECT_EQ(a, b) << name << " on " << isa_name(isa);
+    }
+  }
+}
+
+// Dots against float64 over the dequantized weights and dequantized activations: checks the integer arithmetic,
+// independent of activation rounding. Q4_1 / Q5_1 use the partner's cached fp16 d * sum(q) (as ggml does), which
+// carries fp16 rounding (2^-11 relative) into the min term, hence their looser bound.
+TEST(VecDotTest, MatchesFloat64OfDequantizedOperands) {
+  const int64_t rows = 32, k = 768;
+  for (GgmlType type : kTypes) {
+    const std::vector<uint8_t> w = random_weights(type, rows, k, 11);
+    const std::vector<float> x = random_activations(1, k, 12);
+    const GgmlTypeInfo* info = ggml_type_info(type);
+    const int64_t row_bytes = k / info->block_size * info->type_size;
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+      if (!isa_supported(isa)) continue;
+      const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
+      ASSERT_NE(wk.vec_dot, nullptr);
+      std::vector<uint8_t> a;
+      std::vector<float> xa = x;  // the activations the dot actually sees
+      if (wk.quantize) {
+        const GgmlTypeInfo* pinfo = ggml_type_info(wk.partner);
+        a.resize(k / pinfo->block_size * pinfo->type_size);
+        wk.quantize(x.data(), a.data(), k);
+        ASSERT_TRUE(dequantize_row(wk.partner, a.data(), xa.data(), k).ok());
+      } else {
+        a.resize(k * sizeof(float));
+        std::memcpy(a.data(), x.data(), a.size());
+      }
+      std::vector<float> got(rows);
+      std::vector<double> want(rows);
+      std::vector<float> wf(k);
+      for (int64_t r = 0; r < rows; ++r) {
+        got[r] = wk.vec_dot(k, w.data() + r * row_bytes, a.data());
+        ASSERT_TRUE(dequantize_row(type, w.data() + r * row_bytes, wf.data(), k).ok());
+        double acc = 0.0;
+        for (int64_t e = 0; e < k; ++e) acc += static_cast<double>(wf[e]) * xa[e];
+        want[r] = acc;
+      }
+      const bool fp16_sum = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1;
+      EXPECT_LT(normalized_error(got, want), fp16_sum ? 2e-3 : 1e-5) << info->name << " on " << isa_name(isa);
+    }
+  }
+}
+
+TEST(VecDotTest, SimdMatchesScalar) {
+  const int64_t rows = 32, k = 512;
+  for (GgmlType type : kTypes) {
+    const std::vector<uint8_t> w = random_weights(type, rows, k, 21);
+    const std::vector<float> x = random_activations(1, k, 22);
+    const GgmlTypeInfo* info = ggml_type_info(type);
+    const int64_t row_bytes = k / info->block_size * info->type_size;
+    const WeightKernel ref = isa_kernels(Isa::kScalar).weight_kernel(type);
+    std::vector<uint8_t> a(k * sizeof(float) + 1024);
+    if (ref.quantize) {
+      ref.quantize(x.data(), a.data(), k);
+    } else {
+      std::memcpy(a.data(), x.data(), k * sizeof(float));
+    }
+    std::vector<float> want(rows);
+    for (int64_t r = 0; r < rows; ++r) want[r] = ref.vec_dot(k, w.data() + r * row_bytes, a.data());
+    for (Isa isa : simd_isas()) {
+      const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
+      std::vector<float> got(rows);
+      for (int64_t r = 0; r < rows; ++r) got[r] = wk.vec_dot(k, w.data() + r * row_bytes, a.data());
+      EXPECT_LT(normalized_error(got, want), 1e-5) << info->name << " on " << isa_name(isa);
+    }
+  }
+}
+
+// Plain float types take any length: exercise the vector tails.
+TEST(VecDotTest, FloatTypesHandleOddLengths) {
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
+    for (int64_t k : {1, 7, 9, 33, 100}) {
+      const std::vector<uint8_t> w = random_weights(type, 1, k, 31);
+      const std::vector<float> x = random_activations(1, k, 32);
+      const float want = isa_kernels(Isa::kScalar).weight_kernel(type).vec_dot(k, w.data(), x.data());
+      for (Isa isa : simd_isas()) {
+        const float got = isa_kernels(isa).weight_kernel(type).vec_dot(k, w.data(), x.data());
+        EXPECT_NEAR(got, want, 1e-5 * (1.0 + std::fabs(want))) << ggml_type_info(type)->name << " k=" << k;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata::cpu

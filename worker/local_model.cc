@@ -1,0 +1,23 @@
+#include "worker/local_model.h"
+
+#include "core/util/status_macros.h"
+
+namespace strata {
+
+absl::StatusOr<std::unique_ptr<LocalModel>> LocalModel::load(const std::string& path,
+                                                             const LocalModelOptions& options) {
+  auto m = std::make_unique<LocalModel>();
+  STRATA_ASSIGN_OR_RETURN(m->file, GgufFile::open(path));
+  STRATA_ASSIGN_OR_RETURN(m->config, load_model_config(*m->file));
+  STRATA_ASSIGN_OR_RETURN(m->tokenizer, Tokenizer::from_gguf(*m->file));
+  m->backend = std::make_unique<cpu::CpuBackend>(options.threads);
+  STRATA_ASSIGN_OR_RETURN(m->weights, load_model_weights(*m->file, m->config, *m->backend, 0, m->config.n_layer));
+  m->block_size = options.block_size;
+  const int64_t n_blocks = (options.kv_tokens + options.block_size - 1) / options.block_size;
+  STRATA_ASSIGN_OR_RETURN(m->cache, KvCache::create(*m->backend, m->config, m->config.n_layer, n_blocks,
+                                                    options.block_size));
+  m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->cache, *m->backend);
+  return m;
+}
+
+}  // namespace strata

@@ -1,0 +1,113 @@
+#include "worker/shard/model_weights.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/quant/dequantize.h"
+#include "core/util/status_macros.h"
+
+namespace strata {
+namespace {
+
+class WeightLoader {
+ public:
+  WeightLoader(const GgufFile& file, Backend& backend, ModelWeights& weights)
+      : file_(file), backend_(backend), weights_(weights) {}
+
+  absl::StatusOr<WeightTensor> matrix(const std::string& name) {
+    const GgufTensorInfo* t = file_.find_tensor(name);
+    if (t == nullptr) return absl::NotFoundError(absl::StrCat("weights: tensor '", name, "' is missing"));
+    if (t->shape.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat("weights: tensor '", name, "' is not 2-D"));
+    }
+    if (!can_dequantize(t->type)) {
+      return absl::UnimplementedError(absl::StrCat("weights: tensor '", name, "' has type ",
+                                                   std::string(ggml_type_info(t->type)->name),
+                                                   ", which the engine does not support"));
+    }
+    WeightTensor w;
+    w.type = t->type;
+    w.n_rows = static_cast<int64_t>(t->shape[1]);
+    w.row_len = static_cast<int64_t>(t->shape[0]);
+    w.row_bytes = t->n_bytes / t->shape[1];
+    STRATA_ASSIGN_OR_RETURN(w.data, backend_.map_weights(t->data, t->n_bytes));
+    return w;
+  }
+
+  // A 1-D tensor converted to f32 in backend memory; nullptr (and OK) when optional and absent.
+  absl::StatusOr<const float*> vector(const std::string& name, bool required = true) {
+    const GgufTensorInfo* t = file_.find_tensor(name);
+    if (t == nullptr) {
+      if (!required) return nullptr;
+      return absl::NotFoundError(absl::StrCat("weights: tensor '", name, "' is missing"));
+    }
+    std::vector<float> host(t->n_elements);
+    STRATA_RETURN_IF_ERROR(dequantize_row(t->type, t->data, host.data(), static_cast<int64_t>(t->n_elements)));
+    const size_t bytes = host.size() * sizeof(float);
+    STRATA_ASSIGN_OR_RETURN(void* device, backend_.allocate(bytes));
+    Backend* backend = &backend_;
+    weights_.owned.emplace_back(device, [backend](void* p) { backend->release(p); });
+    STRATA_RETURN_IF_ERROR(backend_.copy_to_backend(device, host.data(), bytes));
+    return static_cast<const float*>(device);
+  }
+
+ private:
+  const GgufFile& file_;
+  Backend& backend_;
+  ModelWeights& weights_;
+};
+
+}  // namespace
+
+absl::StatusOr<ModelWeights> load_model_weights(const GgufFile& file, const ModelConfig& c, Backend& backend,
+                                                int64_t layer_begin, int64_t layer_end) {
+  if (c.fused_qkv || c.fused_gate_up) {
+    return absl::UnimplementedError(absl::StrCat("weights: the ", c.arch,
+                                                 " forward pass (fused QKV / gate-up tensors) is not supported yet"));
+  }
+  if (layer_begin < 0 || layer_end > c.n_layer || layer_begin >= layer_end) {
+    return absl::InvalidArgumentError(absl::StrCat("weights: layer range [", layer_begin, ", ", layer_end,
+                                                   ") is not inside [0, ", c.n_layer, ")"));
+  }
+  ModelWeights w;
+  WeightLoader load(file, backend, w);
+  w.layer_begin = layer_begin;
+  STRATA_ASSIGN_OR_RETURN(w.token_embd, load.matrix("token_embd.weight"));
+  STRATA_ASSIGN_OR_RETURN(w.output_norm, load.vector("output_norm.weight"));
+  if (c.tied_embeddings) {
+    w.output = w.token_embd;
+  } else {
+    STRATA_ASSIGN_OR_RETURN(w.output, load.matrix("output.weight"));
+  }
+  for (int64_t il = layer_begin; il < layer_end; ++il) {
+    const std::string p = absl::StrCat("blk.", il, ".");
+    LayerWeights l;
+    STRATA_ASSIGN_OR_RETURN(l.attn_norm, load.vector(p + "attn_norm.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wq, load.matrix(p + "attn_q.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wk, load.matrix(p + "attn_k.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wv, load.matrix(p + "attn_v.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wo, load.matrix(p + "attn_output.weight"));
+    if (c.qkv_bias) {
+      STRATA_ASSIGN_OR_RETURN(l.q_bias, load.vector(p + "attn_q.bias"));
+      STRATA_ASSIGN_OR_RETURN(l.k_bias, load.vector(p + "attn_k.bias"));
+      STRATA_ASSIGN_OR_RETURN(l.v_bias, load.vector(p + "attn_v.bias"));
+    }
+    if (c.qk_norm) {
+      STRATA_ASSIGN_OR_RETURN(l.q_norm, load.vector(p + "attn_q_norm.weight"));
+      STRATA_ASSIGN_OR_RETURN(l.k_norm, load.vector(p + "attn_k_norm.weight"));
+    }
+    if (c.post_norms) {
+      STRATA_ASSIGN_OR_RETURN(l.post_attn_norm, load.vector(p + "post_attention_norm.weight"));
+      STRATA_ASSIGN_OR_RETURN(l.post_ffn_norm, load.vector(p + "post_ffw_norm.weight"));
+    }
+    STRATA_ASSIGN_OR_RETURN(l.ffn_norm, load.vector(p + "ffn_norm.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.w_gate, load.matrix(p + "ffn_gate.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.w_up, load.matrix(p + "ffn_up.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.w_down, load.matrix(p + "ffn_down.weight"));
+    w.layers.push_back(l);
+  }
+  return w;
+}
+
+}  // namespace strata
