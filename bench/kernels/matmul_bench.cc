@@ -6,7 +6,7 @@
 // layers that their total is far beyond the last-level cache, so every pass streams from DRAM.
 // GEMM (m = 128, prefill) is compute-bound and reported in G int8 ops/s (2 ops per multiply-add).
 //
-// Usage: matmul_bench [isa]   (isa: scalar | avx2 | avx512; default: the active ISA)
+// Usage: matmul_bench [isa [type]]   (isa: scalar | avx2 | avx512, default the active one; type: e.g. Q4_K)
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -160,14 +160,20 @@ int bench_main(int argc, char** argv) {
     return v;
   }();
   std::vector<float> y(128 * 5632);
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_1}) {
+  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_1};
+  if (argc > 2) {  // a single type by name, e.g. Q4_K
+    for (GgmlType t : types) {
+      if (ggml_type_info(t)->name == argv[2]) types = {t};
+    }
+  }
+  for (GgmlType type : types) {
     const Model model = make_model(type, kMinBytes);
     double gbs[2];
     ThreadPool* pools[2] = {&pool1, &pool2};
     for (int t = 0; t < 2; ++t) {
       run_pass(type, model, 1, x, y, *pools[t], isa);  // warm-up: page faults, scratch growth
       double best = 1e9;
-      for (int rep = 0; rep < 3; ++rep) best = std::min(best, run_pass(type, model, 1, x, y, *pools[t], isa));
+      for (int rep = 0; rep < 5; ++rep) best = std::min(best, run_pass(type, model, 1, x, y, *pools[t], isa));
       gbs[t] = model.bytes / best / 1e9;
     }
     // GEMM: one layer's matrices (compute-bound; no need to stream the whole model).

@@ -164,9 +164,12 @@ absl::Status ApiServer::bind() {
   return absl::OkStatus();
 }
 
-void ApiServer::run() { http_.listen_after_bind(); }
+void ApiServer::run() {
+  if (!stop_requested_) http_.listen_after_bind();
+}
 
 void ApiServer::stop() {
+  stop_requested_ = true;
   if (http_.is_running()) http_.stop();
 }
 

@@ -3,6 +3,7 @@
 // with an OpenAI-style JSON error; no request can take the server down.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -52,6 +53,7 @@ class ApiServer {
   const ChatPrompt& chat_;
   httplib::Server http_;
   int port_ = 0;
+  std::atomic<bool> stop_requested_{false};  // stop() before run() started listening
 };
 
 }  // namespace strata

@@ -29,10 +29,10 @@ class ChatPrompt {
   const std::string& origin() const { return origin_; }  // where the template came from, for the start-up log
 
  private:
-  ChatPrompt(const Tokenizer& tokenizer, std::unique_ptr<ChatTemplate> chat_template, std::string origin);
+  ChatPrompt(const Tokenizer& tokenizer, ChatTemplate chat_template, std::string origin);
 
   const Tokenizer& tokenizer_;
-  std::unique_ptr<ChatTemplate> template_;
+  ChatTemplate template_;
   std::string origin_;
   std::string bos_text_, eos_text_;
 };

@@ -11,5 +11,6 @@ void register_run_command(CLI::App& app, int& exit_code);
 void register_gguf_command(CLI::App& app, int& exit_code);
 void register_perplexity_command(CLI::App& app, int& exit_code);
 void register_bench_command(CLI::App& app, int& exit_code);
+void register_serve_command(CLI::App& app, int& exit_code);
 
 }  // namespace strata::cli

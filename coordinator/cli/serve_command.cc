@@ -120,8 +120,50 @@ absl::StatusOr<std::unique_ptr<LocalModel>> load_with_progress(const std::string
   return model;
 }
 
+// Takes SIGINT / SIGTERM on a thread of its own (a signal handler may not stop an HTTP server). Before the server
+// exists there is nothing to shut down gracefully, so a signal during start-up (a long model load) ends the process.
+class SignalWaiter {
+ public:
+  SignalWaiter() {
+    thread_ = std::thread([this] {
+      sigset_t set = signal_set();
+      int sig = 0;
+      sigwait(&set, &sig);
+      if (done_.load()) return;
+      ApiServer* server = server_.load();
+      if (server == nullptr) {
+        std::fprintf(stderr, "\nstrata serve: signal %d during start-up\n", sig);
+        std::_Exit(128 + sig);
+      }
+      spdlog::info("signal {}: shutting down", sig);
+      server->stop();
+    });
+  }
+  ~SignalWaiter() {
+    done_ = true;
+    pthread_kill(thread_.native_handle(), SIGTERM);  // wakes the waiter when no signal came
+    thread_.join();
+  }
+  void attach(ApiServer* server) { server_ = server; }
+
+  // Blocked before any thread starts, so every thread inherits the mask and only the waiter takes these signals.
+  static sigset_t signal_set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+  }
+
+ private:
+  std::atomic<ApiServer*> server_{nullptr};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 int serve(const ServeOptions& o) {
   spdlog::set_level(spdlog::level::from_str(o.log_level));
+  SignalWaiter signals;
   absl::StatusOr<std::string> api_key = read_api_key(o);
   if (!api_key.ok()) return fail(api_key.status());
 
@@ -201,22 +243,12 @@ int serve(const ServeOptions& o) {
   ApiServer server(so, engine, *model.tokenizer, **chat, &metrics);
   if (absl::Status s = server.bind(); !s.ok()) return fail(s);
 
-  // SIGINT / SIGTERM stop the server from a thread of our own: a signal handler may not call stop() itself.
-  std::thread signals([&server] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    sigwait(&set, &sig);
-    spdlog::info("signal {}: shutting down", sig);
-    server.stop();
-  });
+  signals.attach(&server);
   spdlog::info("serving `{}` on http://{}:{} (max_model_len {}, max_num_seqs {}, auth {})", served, o.host,
                server.port(), engine.max_model_len(), o.max_num_seqs, so.api_key.empty() ? "off" : "on");
   server.run();
-  pthread_kill(signals.native_handle(), SIGTERM);  // wakes the waiter when the server stopped for another reason
-  signals.join();
+  signals.attach(nullptr);  // a signal from here on ends the process: the server is going away
+  spdlog::info("stopped");
   return 0;
 }
 
@@ -247,11 +279,7 @@ void register_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
   cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
   cmd->callback([o, &exit_code] {
-    // Blocked before any thread starts, so every thread inherits the mask and only the waiter takes these signals.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    const sigset_t set = SignalWaiter::signal_set();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);  // a client that vanished must fail a write, not kill the server
     exit_code = serve(*o);

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   strata::cli::register_gguf_command(app, exit_code);
   strata::cli::register_perplexity_command(app, exit_code);
   strata::cli::register_bench_command(app, exit_code);
+  strata::cli::register_serve_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

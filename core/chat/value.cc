@@ -10,7 +10,7 @@
 namespace strata::jinja {
 
 const Value* ValueDict::find(std::string_view key) const {
-  auto it = index_.find(key);
+  auto it = index_.find(absl::string_view(key.data(), key.size()));
   return it == index_.end() ? nullptr : &entries_[it->second].second;
 }
 

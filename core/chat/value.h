@@ -81,7 +81,7 @@ class Value {
   bool is_bool() const { return kind() == ValueKind::kBool; }
   bool is_int() const { return kind() == ValueKind::kInt; }
   bool is_float() const { return kind() == ValueKind::kFloat; }
-  bool is_number() const { return is_int() || is_float(); }  // Jinja's `is number` excludes booleans
+  bool is_number() const { return is_int() || is_float(); }  // ints and floats; booleans are their own kind
   bool is_string() const { return kind() == ValueKind::kString; }
   bool is_list() const { return kind() == ValueKind::kList; }
   bool is_dict() const { return kind() == ValueKind::kDict; }

@@ -54,6 +54,13 @@ void fill_act_panel(GgmlType partner, const uint8_t* a, int64_t row_bytes, int64
         break;
       case GgmlType::kQ8_1:
         lay_out_q8_32(reinterpret_cast<const BlockQ8_1*>(row), k, qc, dc, sc);
+        // Q8_1 partners Q4_1 / Q5_1, whose minimum is per 32: use the block's stored fp16 s = d * sum(q) for the
+        // whole block, as the GEMV dot product does, so both paths give the same results (not just close ones)
+        // and greedy decoding does not depend on the batch size.
+        for (int64_t i = 0; i < k / 32; ++i) {
+          sc[2 * i] = fp16_to_f32(reinterpret_cast<const BlockQ8_1*>(row)[i].s);
+          sc[2 * i + 1] = 0.0f;
+        }
         break;
       default:  // kQ8_K; quant_matmul only passes the three partners
         lay_out_q8_k(reinterpret_cast<const BlockQ8_K*>(row), k, qc, dc, sc);

@@ -31,8 +31,7 @@ class CpuBackend final : public Backend {
   void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) override;
   void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim,
             const RopeParams& params) override;
-  void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act,
-                        float* y) override;
+  void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y) override;
   void add(const float* x, int64_t m, int64_t n, float* y) override;
   void add_bias(const float* bias, int64_t m, int64_t n, float* y) override;
   void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t n, float* y) override;

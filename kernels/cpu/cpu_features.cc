@@ -39,8 +39,8 @@ Isa detect() {
   const bool avx = (l1.ecx >> 28) & 1;
   if (!osxsave || !avx) return Isa::kScalar;
   const uint64_t xcr0 = read_xcr0();
-  const bool ymm_state = (xcr0 & 0x6) == 0x6;     // SSE + AVX state
-  const bool zmm_state = (xcr0 & 0xE6) == 0xE6;   // + opmask, ZMM_Hi256, Hi16_ZMM
+  const bool ymm_state = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
+  const bool zmm_state = (xcr0 & 0xE6) == 0xE6;  // + opmask, ZMM_Hi256, Hi16_ZMM
   const CpuidRegs l7 = cpuid(7, 0);
   const bool avx2 = (l7.ebx >> 5) & 1;
   const bool bmi2 = (l7.ebx >> 8) & 1;

@@ -27,17 +27,17 @@ namespace strata::cpu {
 // Rows of a panel are stored one after another, each row's arrays with the lengths below.
 struct WeightPanel {
   int64_t k = 0;
-  const int8_t* q = nullptr;             // [rows, k]
-  const float* lane_scale = nullptr;     // [rows, k / 4]
-  const int32_t* lane_corr = nullptr;    // [rows, k / 4]: -bias * sum of the lane's 4 q
-  const float* group_offset = nullptr;   // [rows, k / 16]
+  const int8_t* q = nullptr;            // [rows, k]
+  const float* lane_scale = nullptr;    // [rows, k / 4]
+  const int32_t* lane_corr = nullptr;   // [rows, k / 4]: -bias * sum of the lane's 4 q
+  const float* group_offset = nullptr;  // [rows, k / 16]
 };
 
 struct ActPanel {
   int64_t k = 0;
-  const int8_t* q = nullptr;      // [cols, k]
-  const float* d = nullptr;       // [cols, k / 32]
-  const float* dsum = nullptr;    // [cols, k / 16]: d * sum of the group's q
+  const int8_t* q = nullptr;    // [cols, k]
+  const float* d = nullptr;     // [cols, k / 32]
+  const float* dsum = nullptr;  // [cols, k / 16]: d * sum of the group's q
 };
 
 // Bytes of decoded panel storage one weight row (or activation row) of length k needs.

@@ -12,27 +12,27 @@
 
 #include "kernels/cpu/gemm_panels.h"
 
-#define STRATA_CPU_DECLARE_ISA_KERNELS()                                                                  \
-  void quantize_row_q8_0(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_0 */       \
-  void quantize_row_q8_1(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_1 */       \
-  void quantize_row_q8_k(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 256] BlockQ8_K */      \
-  float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q2_k_q8_k(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q3_k_q8_k(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_f16_f32(int64_t n, const void* w, const void* a);                                         \
-  float vec_dot_bf16_f32(int64_t n, const void* w, const void* a);                                        \
-  float vec_dot_f32_f32(int64_t n, const void* w, const void* a);                                         \
-  void convert_f16_to_f32(const uint16_t* x, float* y, int64_t n); /* x: [n] -> y: [n] */                 \
-  void convert_bf16_to_f32(const uint16_t* x, float* y, int64_t n); /* x: [n] -> y: [n] */                \
-  /* GEMM tiles over decoded panels (gemm_panels.h): y[c * ldy + r] = row r of w . row c of a. */         \
-  void gemm_i8_tile(const WeightPanel& w, int rows, const ActPanel& a, int cols, float* y, int64_t ldy);  \
+#define STRATA_CPU_DECLARE_ISA_KERNELS()                                                                 \
+  void quantize_row_q8_0(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_0 */      \
+  void quantize_row_q8_1(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_1 */      \
+  void quantize_row_q8_k(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 256] BlockQ8_K */     \
+  float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q2_k_q8_k(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q3_k_q8_k(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a);                                      \
+  float vec_dot_f16_f32(int64_t n, const void* w, const void* a);                                        \
+  float vec_dot_bf16_f32(int64_t n, const void* w, const void* a);                                       \
+  float vec_dot_f32_f32(int64_t n, const void* w, const void* a);                                        \
+  void convert_f16_to_f32(const uint16_t* x, float* y, int64_t n);  /* x: [n] -> y: [n] */               \
+  void convert_bf16_to_f32(const uint16_t* x, float* y, int64_t n); /* x: [n] -> y: [n] */               \
+  /* GEMM tiles over decoded panels (gemm_panels.h): y[c * ldy + r] = row r of w . row c of a. */        \
+  void gemm_i8_tile(const WeightPanel& w, int rows, const ActPanel& a, int cols, float* y, int64_t ldy); \
   void gemm_f32_tile(const float* w, int rows, const float* a, int cols, int64_t k, float* y, int64_t ldy);
 
 namespace strata::cpu {

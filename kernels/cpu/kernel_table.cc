@@ -5,34 +5,34 @@
 namespace strata::cpu {
 namespace {
 
-#define STRATA_CPU_TABLE(ns, kIsa, kBias)                                    \
-  [] {                                                                       \
-    IsaKernels t;                                                            \
-    t.isa = kIsa;                                                            \
-    t.tile_rows = ns::kGemmTileRows;                                         \
-    t.tile_cols = ns::kGemmTileCols;                                         \
-    t.weight_bias = kBias;                                                   \
-    t.gemm_i8_tile = ns::gemm_i8_tile;                                       \
-    t.gemm_f32_tile = ns::gemm_f32_tile;                                     \
-    t.quantize_q8_0 = ns::quantize_row_q8_0;                                 \
-    t.quantize_q8_1 = ns::quantize_row_q8_1;                                 \
-    t.quantize_q8_k = ns::quantize_row_q8_k;                                 \
-    t.dots[static_cast<int>(GgmlType::kF32)] = ns::vec_dot_f32_f32;          \
-    t.dots[static_cast<int>(GgmlType::kF16)] = ns::vec_dot_f16_f32;          \
-    t.dots[static_cast<int>(GgmlType::kQ4_0)] = ns::vec_dot_q4_0_q8_0;       \
-    t.dots[static_cast<int>(GgmlType::kQ4_1)] = ns::vec_dot_q4_1_q8_1;       \
-    t.dots[static_cast<int>(GgmlType::kQ5_0)] = ns::vec_dot_q5_0_q8_0;       \
-    t.dots[static_cast<int>(GgmlType::kQ5_1)] = ns::vec_dot_q5_1_q8_1;       \
-    t.dots[static_cast<int>(GgmlType::kQ8_0)] = ns::vec_dot_q8_0_q8_0;       \
-    t.dots[static_cast<int>(GgmlType::kQ2_K)] = ns::vec_dot_q2_k_q8_k;       \
-    t.dots[static_cast<int>(GgmlType::kQ3_K)] = ns::vec_dot_q3_k_q8_k;       \
-    t.dots[static_cast<int>(GgmlType::kQ4_K)] = ns::vec_dot_q4_k_q8_k;       \
-    t.dots[static_cast<int>(GgmlType::kQ5_K)] = ns::vec_dot_q5_k_q8_k;       \
-    t.dots[static_cast<int>(GgmlType::kQ6_K)] = ns::vec_dot_q6_k_q8_k;       \
-    t.dot_bf16 = ns::vec_dot_bf16_f32;                                       \
-    t.f16_to_f32 = ns::convert_f16_to_f32;                                   \
-    t.bf16_to_f32 = ns::convert_bf16_to_f32;                                 \
-    return t;                                                                \
+#define STRATA_CPU_TABLE(ns, kIsa, kBias)                              \
+  [] {                                                                 \
+    IsaKernels t;                                                      \
+    t.isa = kIsa;                                                      \
+    t.tile_rows = ns::kGemmTileRows;                                   \
+    t.tile_cols = ns::kGemmTileCols;                                   \
+    t.weight_bias = kBias;                                             \
+    t.gemm_i8_tile = ns::gemm_i8_tile;                                 \
+    t.gemm_f32_tile = ns::gemm_f32_tile;                               \
+    t.quantize_q8_0 = ns::quantize_row_q8_0;                           \
+    t.quantize_q8_1 = ns::quantize_row_q8_1;                           \
+    t.quantize_q8_k = ns::quantize_row_q8_k;                           \
+    t.dots[static_cast<int>(GgmlType::kF32)] = ns::vec_dot_f32_f32;    \
+    t.dots[static_cast<int>(GgmlType::kF16)] = ns::vec_dot_f16_f32;    \
+    t.dots[static_cast<int>(GgmlType::kQ4_0)] = ns::vec_dot_q4_0_q8_0; \
+    t.dots[static_cast<int>(GgmlType::kQ4_1)] = ns::vec_dot_q4_1_q8_1; \
+    t.dots[static_cast<int>(GgmlType::kQ5_0)] = ns::vec_dot_q5_0_q8_0; \
+    t.dots[static_cast<int>(GgmlType::kQ5_1)] = ns::vec_dot_q5_1_q8_1; \
+    t.dots[static_cast<int>(GgmlType::kQ8_0)] = ns::vec_dot_q8_0_q8_0; \
+    t.dots[static_cast<int>(GgmlType::kQ2_K)] = ns::vec_dot_q2_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ3_K)] = ns::vec_dot_q3_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ4_K)] = ns::vec_dot_q4_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ5_K)] = ns::vec_dot_q5_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ6_K)] = ns::vec_dot_q6_k_q8_k; \
+    t.dot_bf16 = ns::vec_dot_bf16_f32;                                 \
+    t.f16_to_f32 = ns::convert_f16_to_f32;                             \
+    t.bf16_to_f32 = ns::convert_bf16_to_f32;                           \
+    return t;                                                          \
   }()
 
 // VNNI's dpbusd takes unsigned weights, hence the 128 bias on AVX-512; the others multiply signed bytes directly.

@@ -17,15 +17,15 @@ using GemmF32TileFn = void (*)(const float* w, int rows, const float* a, int col
 
 // How one weight type is multiplied on one ISA.
 struct WeightKernel {
-  VecDotFn vec_dot = nullptr;           // null: type not supported
-  GgmlType partner = GgmlType::kF32;    // activation format; kF32 means plain floats
-  QuantizeRowFn quantize = nullptr;     // f32 -> partner; null for float types
-  ConvertRowFn to_f32 = nullptr;        // F16 / BF16 weights -> f32 for the GEMM path
+  VecDotFn vec_dot = nullptr;         // null: type not supported
+  GgmlType partner = GgmlType::kF32;  // activation format; kF32 means plain floats
+  QuantizeRowFn quantize = nullptr;   // f32 -> partner; null for float types
+  ConvertRowFn to_f32 = nullptr;      // F16 / BF16 weights -> f32 for the GEMM path
 };
 
 struct IsaKernels {
   Isa isa = Isa::kScalar;
-  int tile_rows = 1;    // largest register tile of the GEMM functions
+  int tile_rows = 1;  // largest register tile of the GEMM functions
   int tile_cols = 1;
   int weight_bias = 0;  // decode_weight_panel bias the i8 tile expects (128 with VNNI)
   GemmI8TileFn gemm_i8_tile = nullptr;

@@ -11,8 +11,8 @@
 namespace strata::cpu::avx2 {
 
 // Per-ISA copies of the shared helpers and 256-bit kernels (see x86_simd.h for why they are not shared).
-#include "kernels/cpu/x86_simd.h"
 #include "kernels/cpu/kernels_x86_dot.h"
+#include "kernels/cpu/x86_simd.h"
 
 namespace {
 
@@ -33,9 +33,8 @@ float vec_dot_f16_f32(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const uint16_t*>(w);
   const auto* y = static_cast<const float*>(a);
   const int64_t n8 = n & ~int64_t{7};
-  float sum = dot_f32_with(n8, y, [x](int64_t i) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
-  });
+  float sum = dot_f32_with(
+      n8, y, [x](int64_t i) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))); });
   for (int64_t i = n8; i < n; ++i) sum += x86::fp16(x[i]) * y[i];
   return sum;
 }

@@ -11,8 +11,8 @@
 namespace strata::cpu::avx512 {
 
 // Per-ISA copies of the shared helpers and 256-bit kernels (see x86_simd.h for why they are not shared).
-#include "kernels/cpu/x86_simd.h"
 #include "kernels/cpu/kernels_x86_dot.h"
+#include "kernels/cpu/x86_simd.h"
 
 namespace {
 
@@ -39,9 +39,8 @@ float dot_f32_with(int64_t n, const float* y, Load load) {
 
 float vec_dot_f16_f32(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const uint16_t*>(w);
-  return dot_f32_with(n, static_cast<const float*>(a), [x](int64_t i, __mmask16 m) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i));
-  });
+  return dot_f32_with(n, static_cast<const float*>(a),
+                      [x](int64_t i, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)); });
 }
 
 float vec_dot_bf16_f32(int64_t n, const void* w, const void* a) {

@@ -198,7 +198,8 @@ float q45_k_dot(int64_t n, const Block* x, const BlockQ8_K* y) {
         s1 += hi * q8[l + 32];
       }
       sum_scaled += sc0 * s0 + sc1 * s1;
-      sum_mins += m0 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m1 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+      sum_mins +=
+          m0 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m1 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
     }
     sum += y[i].d * (fp16_to_f32(x[i].d) * sum_scaled - fp16_to_f32(x[i].dmin) * sum_mins);
   }

@@ -2,8 +2,8 @@
 // kernels_avx2.cc and into strata::cpu::avx512 by kernels_avx512.cc, where the u8 x s8 dots become VNNI
 // instructions (x86_simd.h) and the 512-bit kernels of that file replace the hottest ones.
 //
-// Include only from those two files, inside their namespace, after x86_simd.h (same reason as there). Each function computes exactly the
-// integer sums of kernels_scalar.cc; only float summation order differs.
+// Include only from those two files, inside their namespace, after x86_simd.h (same reason as there). Each function
+// computes exactly the integer sums of kernels_scalar.cc; only float summation order differs.
 //
 // Why 256-bit here: GEMV is bound by memory bandwidth, not by vector width; every block format's natural unit is
 // 32 elements (one ymm of bytes), so these need no cross-block shuffles.
@@ -109,7 +109,7 @@ void quantize_row_q8_k(const float* x, void* y, int64_t k) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs + 32 * j), q);
       // Per-16 sums: widen to i16 pairs, then add pairs of pairs down to 8 per 128-bit lane.
       const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);  // 16 sums of 2
-      const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));   // 8 sums of 4: lanes 0-3 group 2j
+      const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));  // 8 sums of 4: lanes 0-3 group 2j
       const __m128i lo = _mm256_castsi256_si128(s32), hi = _mm256_extracti128_si256(s32, 1);
       const __m128i h = _mm_hadd_epi32(lo, hi);  // [lo0+lo1, lo2+lo3, hi0+hi1, hi2+hi3]
       const __m128i g = _mm_hadd_epi32(h, h);    // [group 2j, group 2j+1, ...]
@@ -155,8 +155,8 @@ float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   float mins = 0.0f;
   for (int64_t i = 0; i < n / kQK4_1; ++i) {
-    const __m256i p = detail::dot_u8s8(_mm256_setzero_si256(), detail::unpack_nibbles_32(x[i].qs),
-                                       detail::load256(y[i].qs));
+    const __m256i p =
+        detail::dot_u8s8(_mm256_setzero_si256(), detail::unpack_nibbles_32(x[i].qs), detail::load256(y[i].qs));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(detail::fp16(x[i].d) * detail::fp16(y[i].d)), acc);
     mins += detail::fp16(x[i].m) * detail::fp16(y[i].s);
   }
@@ -223,8 +223,7 @@ float vec_dot_q2_k_q8_k(int64_t n, const void* w, const void* a) {
     const __m128i scales8 = _mm_and_si128(sc_bytes, _mm_set1_epi8(0x0F));
     const __m128i mins8 = _mm_and_si128(_mm_srli_epi16(sc_bytes, 4), _mm_set1_epi8(0x0F));
     // sum over groups of min * bsum, 16 groups.
-    const __m256i mins_prod =
-        _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins8), detail::load256(y[i].bsums));
+    const __m256i mins_prod = _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins8), detail::load256(y[i].bsums));
     const __m256i scales16 = _mm256_cvtepu8_epi16(scales8);
     const __m256i sc_lo = _mm256_permute2x128_si256(scales16, scales16, 0x00);  // groups 0..7 in both lanes
     const __m256i sc_hi = _mm256_permute2x128_si256(scales16, scales16, 0x11);  // groups 8..15
@@ -238,7 +237,8 @@ float vec_dot_q2_k_q8_k(int64_t n, const void* w, const void* a) {
       for (int s = 0; s < 4; ++s, q8 += 32) {
         const __m256i q2 = _mm256_and_si256(_mm256_srli_epi16(q2bits, 2 * s), _mm256_set1_epi8(3));
         const __m256i p16 = _mm256_maddubs_epi16(q2, detail::load256(q8));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_shuffle_epi8(sc, detail::word_pick_mask(2 * s, 2 * s + 1)), p16));
+        sumi = _mm256_add_epi32(
+            sumi, _mm256_madd_epi16(_mm256_shuffle_epi8(sc, detail::word_pick_mask(2 * s, 2 * s + 1)), p16));
       }
     }
     const float d = y[i].d * detail::fp16(x[i].d);
@@ -274,7 +274,8 @@ float vec_dot_q3_k_q8_k(int64_t n, const void* w, const void* a) {
         const __m256i neg4 = _mm256_slli_epi16(_mm256_xor_si256(h, _mm256_set1_epi8(1)), 2);
         const __m256i y8 = detail::load256(q8);
         const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q2, y8), _mm256_maddubs_epi16(neg4, y8));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_shuffle_epi8(sc, detail::word_pick_mask(2 * s, 2 * s + 1)), p16));
+        sumi = _mm256_add_epi32(
+            sumi, _mm256_madd_epi16(_mm256_shuffle_epi8(sc, detail::word_pick_mask(2 * s, 2 * s + 1)), p16));
       }
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * detail::fp16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
@@ -357,7 +358,8 @@ float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
       const __m256i l1 = detail::load256(ql), l2 = detail::load256(ql + 32), h = detail::load256(qh);
       const __m256i q[4] = {
           _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4)),
-          _mm256_or_si256(_mm256_and_si256(l2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(l2, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
@@ -366,7 +368,8 @@ float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
 #pragma GCC unroll 4
       for (int s = 0; s < 4; ++s) {
         const __m256i p16 = _mm256_maddubs_epi16(q[s], detail::load256(q8 + 32 * s));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_shuffle_epi8(sc, detail::word_pick_mask(2 * s, 2 * s + 1)), p16));
+        sumi = _mm256_add_epi32(
+            sumi, _mm256_madd_epi16(_mm256_shuffle_epi8(sc, detail::word_pick_mask(2 * s, 2 * s + 1)), p16));
       }
     }
     sumi = _mm256_sub_epi32(sumi, offset);

@@ -17,8 +17,11 @@ namespace {
 // the activation panel, streamed once per group, costs little L3 bandwidth per multiply.
 constexpr int kGemmGroupRows = 16;
 
-// GEMV software prefetch distance (see run_gemv).
-constexpr int64_t kPrefetchBytes = 4096;
+// GEMV work unit and software prefetch distance (see run_gemv). Measured on Sapphire Rapids (2 vCPUs): prefetching
+// into L2 (prefetcht1) 1-4 KiB ahead lifts single-thread Q4_0 GEMV from 3.6 to ~7.5 GB/s; prefetchnta (L1 only,
+// evicted before use at this distance) gains far less, and distances of 8 KiB and more lose again.
+constexpr int64_t kGemvChunkBytes = 128 * 1024;
+constexpr int64_t kPrefetchBytes = 2048;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
 uint8_t* scratch(std::vector<uint8_t>& buf, size_t bytes) {
@@ -54,15 +57,16 @@ const uint8_t* quantize_activations(const Problem& p, ThreadPool& pool, std::vec
 
 void run_gemv(const Problem& p, const uint8_t* a, ThreadPool& pool) {
   const int64_t a_stride = p.wk.quantize ? p.a_row_bytes : p.k * static_cast<int64_t>(sizeof(float));
-  // One contiguous range of rows per thread: each thread streams its own part of the weights front to back, which
-  // is what the hardware prefetchers follow best. Ranges are rounded to 16 rows to keep y writes in whole lines.
+  // Rows are handed out in contiguous chunks of about kGemvChunkBytes of weights: long enough for the prefetchers
+  // to ramp up on each, small enough that a thread the OS preempts (a busy server) delays the op by one chunk, not
+  // by half the matrix. Chunks are a multiple of 16 rows so no two threads write into one cache line of y.
   const int n_threads = pool.num_threads();
-  const int64_t chunk = std::max<int64_t>(16, (p.n + n_threads - 1) / n_threads + 15) / 16 * 16;
+  int64_t chunk = std::max<int64_t>(16, kGemvChunkBytes / p.w_row_bytes) / 16 * 16;
+  chunk = std::min(chunk, std::max<int64_t>(16, (p.n + n_threads - 1) / n_threads + 15) / 16 * 16);
   const int64_t n_tasks = (p.n + chunk - 1) / chunk;
   // Software prefetch a fixed distance ahead of the row being read. A single core's demand misses plus the
   // hardware prefetchers do not keep enough lines in flight to saturate DRAM (per-core bandwidth is bounded by
-  // outstanding misses / latency), so the row kPrefetchBytes ahead is requested explicitly, one line at a time,
-  // spread over the rows in between.
+  // outstanding misses / latency), so the row kPrefetchBytes ahead is requested explicitly into L2.
   const int64_t prefetch_rows = std::max<int64_t>(1, kPrefetchBytes / p.w_row_bytes);
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
     const int64_t j0 = task * chunk, j1 = std::min(p.n, j0 + chunk);
@@ -71,7 +75,7 @@ void run_gemv(const Problem& p, const uint8_t* a, ThreadPool& pool) {
       const uint8_t* wrow = p.w + j * p.w_row_bytes;
       if (j + prefetch_rows < j1) {
         const uint8_t* ahead = wrow + prefetch_rows * p.w_row_bytes;
-        for (int64_t off = 0; off < p.w_row_bytes; off += 64) __builtin_prefetch(ahead + off, 0, 0);
+        for (int64_t off = 0; off < p.w_row_bytes; off += 64) __builtin_prefetch(ahead + off, 0, 2);
       }
       for (int64_t i = 0; i < p.m; ++i) p.y[i * p.n + j] = dot(p.k, wrow, a + i * a_stride);
     }
@@ -146,15 +150,16 @@ absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const fl
                     ThreadPool& pool, const MatmulOptions& options) {
   const GgmlTypeInfo* info = ggml_type_info(type);
   if (info == nullptr || !matmul_supports(type)) {
-    return absl::UnimplementedError(absl::StrCat("matmul: no CPU kernel for weight type ",
-                                                 info ? std::string(info->name) : std::to_string(static_cast<uint32_t>(type))));
+    return absl::UnimplementedError(
+        absl::StrCat("matmul: no CPU kernel for weight type ",
+                     info ? std::string(info->name) : std::to_string(static_cast<uint32_t>(type))));
   }
   if (n < 0 || k < 0 || m < 0) {
     return absl::InvalidArgumentError(absl::StrCat("matmul: negative size (n=", n, ", k=", k, ", m=", m, ")"));
   }
   if (k % info->block_size != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("matmul: k=", k, " is not a multiple of the ", std::string(info->name),
-                                                   " block size ", info->block_size));
+    return absl::InvalidArgumentError(absl::StrCat("matmul: k=", k, " is not a multiple of the ",
+                                                   std::string(info->name), " block size ", info->block_size));
   }
   if (!isa_supported(options.isa)) {
     return absl::FailedPreconditionError(

@@ -11,12 +11,11 @@
 //    float summation order and, on AVX-512 GEMM, the folded 128-bias differ.
 //  - GEMV vs GEMM, same ISA: 2e-5, except Q4_1 / Q5_1 at 2e-3: GEMV uses the Q8_1 block's fp16-rounded d * sum(q)
 //    for the min term (as ggml does), GEMM the exact per-16 sums.
-#include "kernels/cpu/quant_matmul.h"
-
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/cpu/quant_matmul.h"
 #include "tests/kernels/matmul_reference.h"
 #include "tests/kernels/random_weights.h"
 
@@ -66,8 +65,8 @@ TEST_P(MatmulTypeTest, MatchesReferenceOnEveryIsaAndPath) {
         const std::vector<uint8_t> w = random_weights(type, n, k, ++seed);
         const std::vector<float> x = random_activations(m, k, ++seed);
         const testing::Reference ref = reference_matmul(type, w, n, k, x, m);
-        const std::string where = name + " n=" + std::to_string(n) + " k=" + std::to_string(k) +
-                                  " m=" + std::to_string(m);
+        const std::string where =
+            name + " n=" + std::to_string(n) + " k=" + std::to_string(k) + " m=" + std::to_string(m);
         const double tol_ref = is_float(type) ? 1e-5 : 2e-2;
         const double tol_paths = has_fp16_min_sum(type) ? 2e-3 : 2e-5;
         std::vector<float> scalar_gemv, scalar_gemm;

@@ -37,10 +37,9 @@ TEST(ActivationQuantTest, SimdBytesEqualScalar) {
   const IsaKernels& ref = isa_kernels(Isa::kScalar);
   for (Isa isa : simd_isas()) {
     const IsaKernels& kt = isa_kernels(isa);
-    for (auto [name, ref_fn, fn, bytes] :
-         {std::tuple{"Q8_0", ref.quantize_q8_0, kt.quantize_q8_0, k / 32 * 34},
-          std::tuple{"Q8_1", ref.quantize_q8_1, kt.quantize_q8_1, k / 32 * 36},
-          std::tuple{"Q8_K", ref.quantize_q8_k, kt.quantize_q8_k, k / 256 * 292}}) {
+    for (auto [name, ref_fn, fn, bytes] : {std::tuple{"Q8_0", ref.quantize_q8_0, kt.quantize_q8_0, k / 32 * 34},
+                                           std::tuple{"Q8_1", ref.quantize_q8_1, kt.quantize_q8_1, k / 32 * 36},
+                                           std::tuple{"Q8_K", ref.quantize_q8_k, kt.quantize_q8_k, k / 256 * 292}}) {
       std::vector<uint8_t> a(bytes), b(bytes);
       ref_fn(x.data(), a.data(), k);
       fn(x.data(), b.data(), k);

@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "core/chat/template.h"
+TEST(Jinja, Smoke) {}
