@@ -1,5 +1,7 @@
 #include "worker/local_model.h"
 
+#include <algorithm>
+
 #include "core/util/status_macros.h"
 
 namespace strata {
@@ -13,7 +15,8 @@ absl::StatusOr<std::unique_ptr<LocalModel>> LocalModel::load(const std::string& 
   m->backend = std::make_unique<cpu::CpuBackend>(options.threads);
   STRATA_ASSIGN_OR_RETURN(m->weights, load_model_weights(*m->file, m->config, *m->backend, 0, m->config.n_layer));
   m->block_size = options.block_size;
-  const int64_t n_blocks = (options.kv_tokens + options.block_size - 1) / options.block_size;
+  const int64_t kv_tokens = options.kv_tokens > 0 ? options.kv_tokens : std::min<int64_t>(m->config.n_ctx_train, 4096);
+  const int64_t n_blocks = (kv_tokens + options.block_size - 1) / options.block_size;
   STRATA_ASSIGN_OR_RETURN(m->cache, KvCache::create(*m->backend, m->config, m->config.n_layer, n_blocks,
                                                     options.block_size));
   m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->cache, *m->backend);

@@ -19,7 +19,7 @@ namespace strata {
 
 struct LocalModelOptions {
   int threads = 0;          // <= 0: all cores this process may use
-  int64_t kv_tokens = 4096; // KV cache capacity in tokens, over all sequences
+  int64_t kv_tokens = 0;    // KV cache capacity in tokens, over all sequences (0: the model's context, <= 4096)
   int64_t block_size = 16;  // tokens per KV block
 };
 

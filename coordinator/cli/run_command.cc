@@ -46,19 +46,13 @@ int fail(const absl::Status& status) {
 int run_generate(const RunOptions& o) {
   LocalModelOptions lo;
   lo.threads = o.threads;
-  auto probe = GgufFile::open(o.model_path);
-  if (!probe.ok()) return fail(probe.status());
-  auto probe_config = read_model_config(**probe);
-  if (!probe_config.ok()) return fail(probe_config.status());
-  const int64_t ctx = o.ctx_size > 0 ? o.ctx_size : std::min<int64_t>(probe_config->n_ctx_train, 4096);
-  probe->reset();
-  lo.kv_tokens = ctx;
-
+  lo.kv_tokens = o.ctx_size;
   const auto load_start = Clock::now();
   auto loaded = LocalModel::load(o.model_path, lo);
   if (!loaded.ok()) return fail(loaded.status());
   LocalModel& model = **loaded;
   const Tokenizer& tok = *model.tokenizer;
+  const int64_t ctx = model.cache->n_blocks() * model.block_size;
 
   const std::string text = o.chat ? format_single_turn_chat(tok, o.system, o.prompt) : o.prompt;
   const std::vector<int32_t> prompt = tok.encode(text, /*add_special=*/true, /*parse_special=*/o.chat);
