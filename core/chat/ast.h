@@ -38,16 +38,16 @@ struct Expr {
 };
 
 enum class StmtKind {
-  kText,       // text
-  kOutput,     // {{ expr }}
-  kIf,         // if expr: body, else: else_body (an elif is an kIf alone in else_body)
-  kFor,        // for targets in expr [if filter]: body, else: else_body
-  kSet,        // set targets = expr, or set targets[0].attribute = expr
-  kSetBlock,   // set targets[0]: body rendered, then passed through filter when present
-  kMacro,      // macro name(targets with defaults): body
-  kCallBlock,  // call[(targets)] expr (a call expression): body is the caller
+  kText,         // text
+  kOutput,       // {{ expr }}
+  kIf,           // if expr: body, else: else_body (an elif is an kIf alone in else_body)
+  kFor,          // for targets in expr [if filter]: body, else: else_body
+  kSet,          // set targets = expr, or set targets[0].attribute = expr
+  kSetBlock,     // set targets[0]: body rendered, then passed through filter when present
+  kMacro,        // macro name(targets with defaults): body
+  kCallBlock,    // call[(targets)] expr (a call expression): body is the caller
   kFilterBlock,  // filter <filter chain>: body rendered and filtered
-  kScope,      // body in place ({% generation %} blocks and similar wrappers)
+  kScope,        // body in place ({% generation %} blocks and similar wrappers)
   kBreak,
   kContinue,
 };
@@ -55,8 +55,8 @@ enum class StmtKind {
 struct Stmt {
   StmtKind kind = StmtKind::kText;
   int line = 0;
-  std::string text;       // kText
-  std::string name;       // kMacro name; kSet attribute name when assigning to a namespace
+  std::string text;  // kText
+  std::string name;  // kMacro name; kSet attribute name when assigning to a namespace
   std::unique_ptr<Expr> expr;
   std::unique_ptr<Expr> filter;  // kFor inline condition; kSetBlock / kFilterBlock filter chain
   std::vector<std::string> targets;

@@ -327,8 +327,9 @@ absl::StatusOr<Value> select_items(const Value& input, CallArgs& args, bool by_a
     ++next;
   }
   CallArgs test_args;
-  test_args.positional.assign(args.positional.begin() + static_cast<std::ptrdiff_t>(std::min(next, args.positional.size())),
-                              args.positional.end());
+  test_args.positional.assign(
+      args.positional.begin() + static_cast<std::ptrdiff_t>(std::min(next, args.positional.size())),
+      args.positional.end());
   ValueList out;
   for (const Value& item : items) {
     Value subject = item;
@@ -409,7 +410,8 @@ absl::StatusOr<ValueList> iterate(const Value& value) {
       ValueList chars;
       const std::string& s = value.as_string();
       std::vector<size_t> offsets = utf8_offsets(s);
-      for (size_t i = 0; i + 1 < offsets.size(); ++i) chars.push_back(Value(s.substr(offsets[i], offsets[i + 1] - offsets[i])));
+      for (size_t i = 0; i + 1 < offsets.size(); ++i)
+        chars.push_back(Value(s.substr(offsets[i], offsets[i + 1] - offsets[i])));
       return chars;
     }
     default:
@@ -491,7 +493,8 @@ absl::StatusOr<bool> apply_test(const std::string& name, const Value& v, CallArg
     int64_t d = 2;
     if (name == "divisibleby") {
       STRATA_RETURN_IF_ERROR(need_other());
-      if (!other->is_int() || other->as_int() == 0) return absl::InvalidArgumentError("divisibleby needs a non-zero integer");
+      if (!other->is_int() || other->as_int() == 0)
+        return absl::InvalidArgumentError("divisibleby needs a non-zero integer");
       d = other->as_int();
       return v.as_int() % d == 0;
     }
@@ -605,7 +608,8 @@ absl::StatusOr<Value> apply_filter(const std::string& name, const Value& v, Call
     if (v.is_string()) {
       std::vector<size_t> offsets = utf8_offsets(v.as_string());
       std::string out;
-      for (size_t i = offsets.size() - 1; i > 0; --i) out.append(v.as_string(), offsets[i - 1], offsets[i] - offsets[i - 1]);
+      for (size_t i = offsets.size() - 1; i > 0; --i)
+        out.append(v.as_string(), offsets[i - 1], offsets[i] - offsets[i - 1]);
       return Value(std::move(out));
     }
     STRATA_ASSIGN_OR_RETURN(ValueList items, iterate(v));

@@ -5,12 +5,12 @@ namespace {
 
 // Message content is a string, or (OpenAI's multi-part form) a list of {type, text} parts whose text parts are
 // joined; null content (an assistant turn carrying only tool calls) renders empty.
-#define STRATA_CHAT_TEXT_MACRO                                                                               \
-  "{%- macro text(content) -%}"                                                                              \
-  "{%- if content is string -%}{{ content }}"                                                                \
-  "{%- elif content is not none -%}"                                                                         \
+#define STRATA_CHAT_TEXT_MACRO                                                                                \
+  "{%- macro text(content) -%}"                                                                               \
+  "{%- if content is string -%}{{ content }}"                                                                 \
+  "{%- elif content is not none -%}"                                                                          \
   "{%- for part in content -%}{%- if part['type'] == 'text' -%}{{ part['text'] }}{%- endif -%}{%- endfor -%}" \
-  "{%- endif -%}"                                                                                            \
+  "{%- endif -%}"                                                                                             \
   "{%- endmacro -%}\n"
 
 constexpr std::string_view kChatMl = STRATA_CHAT_TEXT_MACRO R"(

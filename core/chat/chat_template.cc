@@ -15,7 +15,8 @@ absl::StatusOr<std::string> ChatTemplate::render_json(const Json& messages, bool
                                                       const std::string& bos_token, const std::string& eos_token,
                                                       const Json& extra) const {
   if (!messages.is_array()) return absl::InvalidArgumentError("chat messages must be a JSON array");
-  if (!extra.is_null() && !extra.is_object()) return absl::InvalidArgumentError("chat template extras must be an object");
+  if (!extra.is_null() && !extra.is_object())
+    return absl::InvalidArgumentError("chat template extras must be an object");
   auto context = std::make_shared<jinja::ValueDict>();
   if (extra.is_object()) {
     for (auto it = extra.begin(); it != extra.end(); ++it) {

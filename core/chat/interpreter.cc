@@ -341,7 +341,8 @@ class Interpreter {
   }
 
   Value make_macro(const Stmt& s) {
-    return Value(Function([this, &s](CallArgs& args) -> absl::StatusOr<Value> { return invoke(s, root_, args, s.name); }));
+    return Value(
+        Function([this, &s](CallArgs& args) -> absl::StatusOr<Value> { return invoke(s, root_, args, s.name); }));
   }
 
   // Runs a macro body (or a call block's caller body) in a new frame over `scope`, binding parameters from `args`.
@@ -368,7 +369,8 @@ class Interpreter {
       }
       size_t i = 0;
       while (i < s.targets.size() && s.targets[i] != key) ++i;
-      if (i == s.targets.size()) return absl::InvalidArgumentError(what + "() got an unexpected argument '" + key + "'");
+      if (i == s.targets.size())
+        return absl::InvalidArgumentError(what + "() got an unexpected argument '" + key + "'");
       frame.vars[key] = value;
       bound[i] = true;
     }
@@ -623,8 +625,7 @@ class Interpreter {
       return false;
     }
     if (container.is_undefined()) return false;  // Undefined iterates as empty
-    return absl::InvalidArgumentError("argument of type '" + std::string(container.type_name()) +
-                                      "' is not iterable");
+    return absl::InvalidArgumentError("argument of type '" + std::string(container.type_name()) + "' is not iterable");
   }
 
   absl::StatusOr<Value> binary_op(const std::string& op, const Value& a, const Value& b) {

@@ -14,16 +14,16 @@
 namespace strata::jinja {
 
 enum class TokenKind {
-  kText,        // literal template text (already whitespace-controlled)
-  kExprOpen,    // {{
-  kExprClose,   // }}
-  kStmtOpen,    // {%
-  kStmtClose,   // %}
-  kName,        // identifier or keyword
-  kString,      // string literal, `text` holds the unescaped value
-  kInt,         // `int_value`
-  kFloat,       // `float_value`
-  kOperator,    // punctuation and operators: ( ) [ ] { } , . : | + - * / // % ** ~ = == != < <= > >=
+  kText,       // literal template text (already whitespace-controlled)
+  kExprOpen,   // {{
+  kExprClose,  // }}
+  kStmtOpen,   // {%
+  kStmtClose,  // %}
+  kName,       // identifier or keyword
+  kString,     // string literal, `text` holds the unescaped value
+  kInt,        // `int_value`
+  kFloat,      // `float_value`
+  kOperator,   // punctuation and operators: ( ) [ ] { } , . : | + - * / // % ** ~ = == != < <= > >=
   kEnd,
 };
 

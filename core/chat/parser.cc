@@ -112,7 +112,8 @@ class Parser {
       const Token& t = cur();
       switch (t.kind) {
         case TokenKind::kEnd:
-          if (stops.size() != 0) return error(std::string("unexpected end of template, expected '") + *stops.begin() + "'");
+          if (stops.size() != 0)
+            return error(std::string("unexpected end of template, expected '") + *stops.begin() + "'");
           return body;
         case TokenKind::kText: {
           StmtPtr s = make_stmt(StmtKind::kText, t.line);
@@ -395,9 +396,8 @@ class Parser {
     ExprPtr cmp;
     while (true) {
       std::string op;
-      if (cur().kind == TokenKind::kOperator &&
-          (cur().text == "==" || cur().text == "!=" || cur().text == "<" || cur().text == "<=" || cur().text == ">" ||
-           cur().text == ">=")) {
+      if (cur().kind == TokenKind::kOperator && (cur().text == "==" || cur().text == "!=" || cur().text == "<" ||
+                                                 cur().text == "<=" || cur().text == ">" || cur().text == ">=")) {
         op = cur().text;
         advance();
       } else if (is_name("in")) {
@@ -672,7 +672,7 @@ class Parser {
       t->name = cur().text;
       advance();
     } else if (cur().kind == TokenKind::kOperator && (cur().text == "==" || cur().text == "!=" || cur().text == "<" ||
-                                                       cur().text == "<=" || cur().text == ">" || cur().text == ">=")) {
+                                                      cur().text == "<=" || cur().text == ">" || cur().text == ">=")) {
       t->name = cur().text;
       advance();
     } else {

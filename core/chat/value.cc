@@ -118,7 +118,8 @@ std::string float_repr(double f) {
     } else if (static_cast<size_t>(exponent) + 1 >= digits.size()) {
       out = digits + std::string(static_cast<size_t>(exponent) + 1 - digits.size(), '0') + ".0";
     } else {
-      out = digits.substr(0, static_cast<size_t>(exponent) + 1) + "." + digits.substr(static_cast<size_t>(exponent) + 1);
+      out =
+          digits.substr(0, static_cast<size_t>(exponent) + 1) + "." + digits.substr(static_cast<size_t>(exponent) + 1);
     }
   } else {
     out = mantissa;
@@ -168,12 +169,19 @@ std::string string_repr(const std::string& s) {
 
 }  // namespace
 
-std::string value_repr(const Value& value) {
+namespace {
+
+// A namespace can contain itself; past this depth a container prints as "..." (Python prints [...] for cycles).
+constexpr int kMaxReprDepth = 64;
+
+std::string to_string_impl(const Value& value, int depth);
+
+std::string repr_impl(const Value& value, int depth) {
   if (value.is_string()) return string_repr(value.as_string());
-  return value_to_string(value);
+  return to_string_impl(value, depth);
 }
 
-std::string value_to_string(const Value& value) {
+std::string to_string_impl(const Value& value, int depth) {
   switch (value.kind()) {
     case ValueKind::kUndefined:
       return "";
@@ -188,21 +196,23 @@ std::string value_to_string(const Value& value) {
     case ValueKind::kString:
       return value.as_string();
     case ValueKind::kList: {
+      if (depth > kMaxReprDepth) return "[...]";
       std::string out = "[";
       const ValueList& list = value.as_list();
       for (size_t i = 0; i < list.size(); ++i) {
         if (i > 0) out += ", ";
-        out += value_repr(list[i]);
+        out += repr_impl(list[i], depth + 1);
       }
       return out + "]";
     }
     case ValueKind::kDict: {
+      if (depth > kMaxReprDepth) return "{...}";
       std::string out = value.as_dict()->is_namespace ? "<Namespace {" : "{";
       bool first = true;
       for (const auto& [key, item] : value.as_dict()->entries()) {
         if (!first) out += ", ";
         first = false;
-        out += string_repr(key) + ": " + value_repr(item);
+        out += string_repr(key) + ": " + repr_impl(item, depth + 1);
       }
       return out + (value.as_dict()->is_namespace ? "}>" : "}");
     }
@@ -212,7 +222,15 @@ std::string value_to_string(const Value& value) {
   return "";
 }
 
-bool values_equal(const Value& a, const Value& b) {
+}  // namespace
+
+std::string value_repr(const Value& value) { return repr_impl(value, 0); }
+std::string value_to_string(const Value& value) { return to_string_impl(value, 0); }
+
+namespace {
+
+bool equal_impl(const Value& a, const Value& b, int depth) {
+  if (depth > kMaxReprDepth) return false;  // only a self-containing namespace gets this deep
   bool a_num = a.is_number() || a.is_bool();
   bool b_num = b.is_number() || b.is_bool();
   if (a_num && b_num) {
@@ -232,7 +250,7 @@ bool values_equal(const Value& a, const Value& b) {
       const ValueList& y = b.as_list();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!values_equal(x[i], y[i])) return false;
+        if (!equal_impl(x[i], y[i], depth + 1)) return false;
       }
       return true;
     }
@@ -241,7 +259,7 @@ bool values_equal(const Value& a, const Value& b) {
       if (a.as_dict()->size() != b.as_dict()->size()) return false;
       for (const auto& [key, item] : a.as_dict()->entries()) {
         const Value* other = b.as_dict()->find(key);
-        if (other == nullptr || !values_equal(item, *other)) return false;
+        if (other == nullptr || !equal_impl(item, *other, depth + 1)) return false;
       }
       return true;
     }
@@ -251,6 +269,10 @@ bool values_equal(const Value& a, const Value& b) {
       return false;
   }
 }
+
+}  // namespace
+
+bool values_equal(const Value& a, const Value& b) { return equal_impl(a, b, 0); }
 
 absl::StatusOr<int> values_compare(const Value& a, const Value& b) {
   bool a_num = a.is_number() || a.is_bool();

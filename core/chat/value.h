@@ -61,10 +61,10 @@ enum class ValueKind { kUndefined, kNone, kBool, kInt, kFloat, kString, kList, k
 class Value {
  public:
   Value() : data_(Undefined{}) {}
-  Value(Undefined u) : data_(std::move(u)) {}  // NOLINT: implicit on purpose, values are built from C++ literals
-  Value(None) : data_(None{}) {}               // NOLINT
-  Value(bool b) : data_(b) {}                  // NOLINT
-  Value(int64_t i) : data_(i) {}               // NOLINT
+  Value(Undefined u) : data_(std::move(u)) {}       // NOLINT: implicit on purpose, values are built from C++ literals
+  Value(None) : data_(None{}) {}                    // NOLINT
+  Value(bool b) : data_(b) {}                       // NOLINT
+  Value(int64_t i) : data_(i) {}                    // NOLINT
   Value(int i) : data_(static_cast<int64_t>(i)) {}  // NOLINT
   Value(double f) : data_(f) {}                     // NOLINT
   Value(std::string s) : data_(std::move(s)) {}     // NOLINT
