@@ -12,12 +12,11 @@
 #include <cstring>
 #include <limits>
 
-#include "core/gguf/str_cat.h"
+#include "core/util/str_cat.h"
 #include "core/util/status_macros.h"
 
 namespace strata {
 
-using gguf_internal::str_cat;
 
 // GGUF is little-endian and values are read by memcpy; a big-endian host would need byte swaps everywhere.
 static_assert(std::endian::native == std::endian::little, "the GGUF reader assumes a little-endian host");

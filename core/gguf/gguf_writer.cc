@@ -7,12 +7,11 @@
 #include <limits>
 #include <memory>
 
-#include "core/gguf/str_cat.h"
+#include "core/util/str_cat.h"
 #include "core/util/status_macros.h"
 
 namespace strata {
 
-using gguf_internal::str_cat;
 
 // The encoding below copies host integers byte for byte; GGUF is little-endian.
 static_assert(std::endian::native == std::endian::little, "the GGUF writer assumes a little-endian host");

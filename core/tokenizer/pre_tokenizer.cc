@@ -5,13 +5,11 @@
 
 #include <utility>
 
-#include "core/tokenizer/str_cat.h"
+#include "core/util/str_cat.h"
 #include "core/tokenizer/unicode.h"
 
 namespace strata {
 
-using tokenizer_internal::str_append;
-using tokenizer_internal::str_cat;
 namespace {
 
 constexpr std::string_view kSpaceClassBody = "\\t\\n\\x0B\\f\\r ";

@@ -1,11 +1,9 @@
 #include "core/tokenizer/pre_tokenizer_config.h"
 
-#include "core/tokenizer/str_cat.h"
+#include "core/util/str_cat.h"
 
 namespace strata {
 
-using tokenizer_internal::str_append;
-using tokenizer_internal::str_cat;
 namespace {
 
 // Regex lists copied from llama.cpp's llm_tokenizer_bpe (src/llama-vocab.cpp), in its "adapted" spellings: the

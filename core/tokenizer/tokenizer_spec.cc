@@ -3,13 +3,11 @@
 #include <string_view>
 #include <utility>
 
-#include "core/tokenizer/str_cat.h"
+#include "core/util/str_cat.h"
 #include "core/util/status_macros.h"
 
 namespace strata {
 
-using tokenizer_internal::str_append;
-using tokenizer_internal::str_cat;
 namespace {
 
 absl::StatusOr<std::vector<std::string>> read_strings(const GgufFile& file, std::string_view key) {

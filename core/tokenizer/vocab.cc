@@ -6,14 +6,12 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "core/tokenizer/str_cat.h"
+#include "core/util/str_cat.h"
 #include "core/tokenizer/unicode.h"
 #include "core/util/status_macros.h"
 
 namespace strata {
 
-using tokenizer_internal::str_append;
-using tokenizer_internal::str_cat;
 namespace {
 
 uint32_t attrs_from_gguf_type(int32_t type) {
