@@ -17,6 +17,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libssl-dev zlib1g-dev
   python3 python3-pip python3-venv unzip
+  prometheus  # a real Prometheus server scrapes `strata serve` in tests/api
 )
 
 missing=()

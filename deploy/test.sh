@@ -7,6 +7,7 @@ cd "$root"
 bash deploy/install-deps.sh
 bash deploy/fetch-models.sh
 bash deploy/build.sh -DCMAKE_CUDA_ARCHITECTURES=86
+bash deploy/python-env.sh >/dev/null  # the openai client, pytest and requests for tests/api
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 if [ "${STRATA_SKIP_FUZZ:-0}" != 1 ]; then
   bash .ci/fuzz.sh

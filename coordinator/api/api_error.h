@@ -2,9 +2,8 @@
 // them. Every failure the API layer reports, from malformed JSON to a full queue, is one of these.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/status.h"
 

@@ -1,12 +1,12 @@
 #include "coordinator/api/api_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string_view>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/api/http_response.h"
@@ -23,8 +23,11 @@ struct Route {
   const char* path;
   const char* method;
 };
-constexpr Route kRoutes[] = {{"/v1/chat/completions", "POST"}, {"/v1/completions", "POST"}, {"/v1/models", "GET"},
-                             {"/health", "GET"},               {"/metrics", "GET"}};
+constexpr Route kRoutes[] = {{"/v1/chat/completions", "POST"},
+                             {"/v1/completions", "POST"},
+                             {"/v1/models", "GET"},
+                             {"/health", "GET"},
+                             {"/metrics", "GET"}};
 
 // Nesting depth of a JSON text, found without parsing it: a body of a million '[' must be refused before anything
 // recursive (the chat template, a dump) ever walks it.
@@ -118,16 +121,19 @@ ApiServer::ApiServer(const ApiServerOptions& options, LlmEngine& engine, const T
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::register_routes() {
-  http_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_chat(req, res);
-  });
-  http_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_completion(req, res);
-  });
+  // Handlers read their bodies themselves: cpp-httplib 0.11 applies the payload limit to Content-Length bodies only,
+  // and a chunked upload must not be able to grow without bound either.
+  http_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res,
+                                            const httplib::ContentReader& reader) { handle_chat(req, res, reader); });
+  http_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& reader) { handle_completion(req, res, reader); });
   http_.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) { handle_models(req, res); });
-  http_.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
+  http_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"status", "ok"}});
+  });
   http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(ctx_.metrics ? ctx_.metrics->serialize() : std::string(), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(ctx_.metrics ? ctx_.metrics->serialize() : std::string(),
+                    "text/plain; version=0.0.4; charset=utf-8");
   });
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) { answer_unrouted(req, res); });
   http_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
@@ -194,13 +200,41 @@ void ApiServer::reject(httplib::Response& res, const ApiError& error) {
   send_error(res, error);
 }
 
-bool ApiServer::read_body(const httplib::Request& req, httplib::Response& res, json* body) {
-  if (json_depth(req.body) > kMaxJsonDepth) {
+bool ApiServer::read_body(const httplib::ContentReader& reader, httplib::Response& res, std::string* body) {
+  std::string& text = *body;
+  bool too_large = false;
+  const bool complete = reader([&](const char* data, size_t n) {
+    if (text.size() + n > options_.max_body_bytes) {
+      too_large = true;
+      return false;
+    }
+    text.append(data, n);
+    return true;
+  });
+  if (too_large || res.status == 413) {  // 413: cpp-httplib refused a Content-Length over the limit
+    ApiError e;
+    e.status = 413;
+    e.code = "payload_too_large";
+    e.message = absl::StrCat("the request body is larger than the ", options_.max_body_bytes, " bytes accepted");
+    res.set_header("Connection", "close");  // the rest of the body was never read
+    reject(res, e);
+    return false;
+  }
+  if (!complete) {
+    res.set_header("Connection", "close");
+    reject(res, invalid_request("the request body could not be read"));
+    return false;
+  }
+  return true;
+}
+
+bool ApiServer::parse_body(const std::string& text, httplib::Response& res, json* body) {
+  if (json_depth(text) > kMaxJsonDepth) {
     reject(res, invalid_request(absl::StrCat("the JSON body nests deeper than ", kMaxJsonDepth, " levels")));
     return false;
   }
   try {
-    *body = json::parse(req.body);
+    *body = json::parse(text);
   } catch (const json::parse_error& e) {
     reject(res, invalid_request(absl::StrCat("the body is not valid JSON: ", e.what())));
     return false;
@@ -219,10 +253,10 @@ bool ApiServer::check_model(const std::string& model, httplib::Response& res) {
   return false;
 }
 
-void ApiServer::handle_chat(const httplib::Request& req, httplib::Response& res) {
-  if (!authorized(req, res)) return;
+void ApiServer::handle_chat(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+  std::string text;
   json body;
-  if (!read_body(req, res, &body)) return;
+  if (!read_body(reader, res, &text) || !authorized(req, res) || !parse_body(text, res, &body)) return;
   ChatRequest chat;
   if (auto error = parse_chat_request(body, &chat)) return reject(res, *error);
   if (!check_model(chat.params.model, res)) return;
@@ -235,10 +269,11 @@ void ApiServer::handle_chat(const httplib::Request& req, httplib::Response& res)
   serve_generation(ctx_, ApiKind::kChat, chat.params, std::move(*prompt), "messages", res);
 }
 
-void ApiServer::handle_completion(const httplib::Request& req, httplib::Response& res) {
-  if (!authorized(req, res)) return;
+void ApiServer::handle_completion(const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+  std::string text;
   json body;
-  if (!read_body(req, res, &body)) return;
+  if (!read_body(reader, res, &text) || !authorized(req, res) || !parse_body(text, res, &body)) return;
   CompletionRequest completion;
   if (auto error = parse_completion_request(body, &completion)) return reject(res, *error);
   if (!check_model(completion.params.model, res)) return;

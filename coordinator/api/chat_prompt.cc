@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<ChatPrompt>> ChatPrompt::create(const GgufFile& f
   }
   const std::string origin =
       source ? absl::StrCat(kTemplateKey, " from the model file (", source->size(), " bytes)")
-             : absl::StrCat("built-in ", builtin_chat_format_name(builtin_chat_format_for(has_token)),
+             : absl::StrCat("built-in ", std::string(builtin_chat_format_name(builtin_chat_format_for(has_token))),
                             " (the model file has none)");
   return std::unique_ptr<ChatPrompt>(new ChatPrompt(tokenizer, std::move(*parsed), origin));
 }
@@ -43,7 +43,8 @@ absl::StatusOr<std::vector<int32_t>> ChatPrompt::build(const nlohmann::json& mes
   if (!text.ok()) {
     // The template refusing a conversation (raise_exception: roles out of order, an unknown role) is the client's
     // error; so is a conversation too big to render within the template limits.
-    return absl::InvalidArgumentError(absl::StrCat("the chat template rejected the messages: ", text.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the chat template rejected the messages: ", text.status().message()));
   }
   if (text->empty()) return absl::InvalidArgumentError("the chat template rendered an empty prompt");
   // Templates write BOS themselves where the format has one ({{ bos_token }}); add it only when the vocabulary wants

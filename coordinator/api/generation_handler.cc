@@ -1,12 +1,12 @@
 #include "coordinator/api/generation_handler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/api/event_queue.h"
@@ -70,7 +70,7 @@ class SseStream {
       if (!delta.empty() && !write_chunk(sink, delta, std::nullopt, false)) return false;
       if (text_.stopped()) {
         // A stop string ends the request here; the engine must not spend more steps on it.
-        ctx_.engine->cancel(id_);
+        ctx_.engine->cancel(id_, FinishReason::kStop);
         queue_->close();
         return finish(sink, "stop");
       }
@@ -152,7 +152,7 @@ void serve_blocking(const GenerationContext& ctx, const ResponseHeader& header, 
     if (event->token >= 0) {
       take(text.push(*event));
       if (text.stopped()) {
-        ctx.engine->cancel(id);
+        ctx.engine->cancel(id, FinishReason::kStop);
         queue.close();
         break;
       }
@@ -163,9 +163,9 @@ void serve_blocking(const GenerationContext& ctx, const ResponseHeader& header, 
       return;
     }
     take(text.finish());
-    send_json(res, 200,
-              full_response(header, *ctx.tokenizer, out, tokens, finish_name(event->finish), prompt_tokens,
-                            text.n_tokens()));
+    send_json(
+        res, 200,
+        full_response(header, *ctx.tokenizer, out, tokens, finish_name(event->finish), prompt_tokens, text.n_tokens()));
     return;
   }
   send_json(res, 200, full_response(header, *ctx.tokenizer, out, tokens, "stop", prompt_tokens, text.n_tokens()));

@@ -3,11 +3,11 @@
 // its KV blocks are freed at the next step.
 #pragma once
 
+#include <httplib.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <httplib.h>
 
 #include "coordinator/api/openai_json.h"
 #include "coordinator/api/request_params.h"

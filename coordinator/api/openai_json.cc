@@ -64,8 +64,8 @@ ResponseHeader make_response_header(ApiKind kind, std::string model, bool logpro
   ResponseHeader h;
   h.kind = kind;
   h.id = absl::StrCat(kind == ApiKind::kChat ? "chatcmpl-" : "cmpl-", random_hex(24));
-  h.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+  h.created =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   h.model = std::move(model);
   h.logprobs = logprobs;
   return h;
@@ -77,7 +77,8 @@ json usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
           {"total_tokens", prompt_tokens + completion_tokens}};
 }
 
-json logprobs_json(const ResponseHeader& header, const Tokenizer& tokenizer, const std::vector<GeneratedToken>& tokens) {
+json logprobs_json(const ResponseHeader& header, const Tokenizer& tokenizer,
+                   const std::vector<GeneratedToken>& tokens) {
   if (!header.logprobs) return nullptr;
   return header.kind == ApiKind::kChat ? chat_logprobs(tokenizer, tokens) : completion_logprobs(tokenizer, tokens);
 }
@@ -112,8 +113,8 @@ json stream_usage_chunk(const ResponseHeader& header, int64_t prompt_tokens, int
 }
 
 json full_response(const ResponseHeader& header, const Tokenizer& tokenizer, const std::string& text,
-                   const std::vector<GeneratedToken>& tokens, const std::string& finish_reason,
-                   int64_t prompt_tokens, int64_t completion_tokens) {
+                   const std::vector<GeneratedToken>& tokens, const std::string& finish_reason, int64_t prompt_tokens,
+                   int64_t completion_tokens) {
   json choice = {{"index", 0}};
   if (header.kind == ApiKind::kChat) {
     choice["message"] = {{"role", "assistant"}, {"content", text}};

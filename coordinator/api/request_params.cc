@@ -66,7 +66,8 @@ std::optional<ApiError> require_one(const json& body, const char* name) {
   std::optional<int64_t> n;
   API_RETURN_IF_ERROR(read_int(body, name, &n));
   if (n && *n != 1) {
-    return invalid_request(absl::StrCat("'", name, "' = ", *n, " is not supported: this server generates one choice "
+    return invalid_request(absl::StrCat("'", name, "' = ", *n,
+                                        " is not supported: this server generates one choice "
                                         "per request (send several requests instead)"),
                            name);
   }
@@ -84,9 +85,8 @@ std::optional<ApiError> read_stop(const json& body, std::vector<std::string>* ou
   };
   if (v->is_array()) {
     if (v->size() > kMaxStopStrings) {
-      return invalid_request(absl::StrCat("'stop' has ", v->size(), " strings, at most ", kMaxStopStrings,
-                                          " are supported"),
-                             "stop");
+      return invalid_request(
+          absl::StrCat("'stop' has ", v->size(), " strings, at most ", kMaxStopStrings, " are supported"), "stop");
     }
     for (const json& s : *v) API_RETURN_IF_ERROR(add(s));
     return std::nullopt;
@@ -126,8 +126,8 @@ std::optional<ApiError> read_common(const json& body, GenerationParams* p) {
   } else {
     API_RETURN_IF_ERROR(read_int(body, "seed", &seed));
     // Without a seed every request must still sample differently.
-    s.seed = seed ? static_cast<uint64_t>(*seed) : (static_cast<uint64_t>(std::random_device{}()) << 32) ^
-                                                        std::random_device{}();
+    s.seed = seed ? static_cast<uint64_t>(*seed)
+                  : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
   }
 
   API_RETURN_IF_ERROR(read_stop(body, &p->stop));
@@ -162,7 +162,8 @@ std::optional<ApiError> read_content(const json& message, size_t index, std::str
     *out = content->get<std::string>();
     return std::nullopt;
   }
-  if (!content->is_array()) return invalid_request(absl::StrCat("'", param, "' must be a string or a list of parts"), param);
+  if (!content->is_array())
+    return invalid_request(absl::StrCat("'", param, "' must be a string or a list of parts"), param);
   for (const json& part : *content) {
     const json* type = part.is_object() ? find_field(part, "type") : nullptr;
     const json* text = part.is_object() ? find_field(part, "text") : nullptr;

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "coordinator/api/api_error.h"
 #include "core/sampling/sampler.h"
@@ -16,14 +15,14 @@ namespace strata {
 
 // What both endpoints share: sampling, length, stop strings, logprobs, streaming.
 struct GenerationParams {
-  std::string model;                   // empty: the client named none
-  std::optional<int64_t> max_tokens;   // unset: until the context is full (chat) or 16 (completions, as OpenAI)
-  SamplingParams sampling;             // OpenAI's defaults: temperature 1, top_p 1
-  std::vector<std::string> stop;       // matched on the generated text, never emitted
-  bool logprobs = false;               // report the chosen token's logprob (+ sampling.top_logprobs alternatives)
+  std::string model;                  // empty: the client named none
+  std::optional<int64_t> max_tokens;  // unset: until the context is full (chat) or 16 (completions, as OpenAI)
+  SamplingParams sampling;            // OpenAI's defaults: temperature 1, top_p 1
+  std::vector<std::string> stop;      // matched on the generated text, never emitted
+  bool logprobs = false;              // report the chosen token's logprob (+ sampling.top_logprobs alternatives)
   bool stream = false;
-  bool include_usage = false;          // stream_options.include_usage
-  bool ignore_eos = false;             // vLLM's extension: keep generating past end-of-generation tokens
+  bool include_usage = false;  // stream_options.include_usage
+  bool ignore_eos = false;     // vLLM's extension: keep generating past end-of-generation tokens
 };
 
 struct ChatRequest {

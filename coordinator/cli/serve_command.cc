@@ -3,6 +3,7 @@
 // Start-up: read the model's configuration, size the KV cache from --kv-cache-memory, load the model (with a progress
 // line on a terminal), build EmbeddedExecutor -> ServerMetrics -> LlmEngine, then serve until SIGINT / SIGTERM.
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,8 +15,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/api/api_server.h"
@@ -193,8 +192,8 @@ int serve(const ServeOptions& o) {
   }
   const int64_t n_blocks = kv_bytes / block_bytes;
   if (n_blocks < 1) {
-    return fail(absl::InvalidArgumentError(absl::StrCat("--kv-cache-memory ", kv_bytes, " bytes is less than one KV block (",
-                                                        block_bytes, " bytes)")));
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("--kv-cache-memory ", kv_bytes, " bytes is less than one KV block (", block_bytes, " bytes)")));
   }
   lo.kv_tokens = n_blocks * lo.block_size;
   if (lo.kv_tokens < ctx) {
@@ -212,16 +211,15 @@ int serve(const ServeOptions& o) {
   spdlog::info("KV cache: {} blocks x {} tokens = {} tokens, {:.1f} MiB ({:.1f} KiB per token); {} full contexts of {}",
                model.cache->n_blocks(), lo.block_size, model.cache->n_blocks() * lo.block_size,
                static_cast<double>(model.cache->n_blocks() * block_bytes) / (1 << 20),
-               static_cast<double>(block_bytes) / lo.block_size / 1024,
-               model.cache->n_blocks() * lo.block_size / ctx, ctx);
+               static_cast<double>(block_bytes) / lo.block_size / 1024, model.cache->n_blocks() * lo.block_size / ctx,
+               ctx);
 
   auto chat = ChatPrompt::create(*model.file, *model.tokenizer);
   if (!chat.ok()) return fail(chat.status());
   spdlog::info("chat template: {}", (*chat)->origin());
 
-  const std::string served = o.served_model_name.empty()
-                                 ? std::filesystem::path(o.model_path).stem().string()
-                                 : o.served_model_name;
+  const std::string served =
+      o.served_model_name.empty() ? std::filesystem::path(o.model_path).stem().string() : o.served_model_name;
   EmbeddedExecutor executor(model);
   ServerMetrics metrics(served);
   EngineOptions eo;
@@ -259,24 +257,29 @@ void register_serve_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible HTTP API");
   cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
-  cmd->add_option("--port", o->port, "Port to listen on (0: any free port)")->capture_default_str()
+  cmd->add_option("--port", o->port, "Port to listen on (0: any free port)")
+      ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1/*");
   cmd->add_option("--api-key-file", o->api_key_file, "Read the API key from this file");
   cmd->add_option("-c,--ctx-size", o->ctx_size, "Context length per request (0: the model's, at most 4096)")
       ->capture_default_str();
-  cmd->add_option("--max-num-seqs", o->max_num_seqs, "Requests in the running batch at most")->capture_default_str()
+  cmd->add_option("--max-num-seqs", o->max_num_seqs, "Requests in the running batch at most")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd->add_option("--max-num-batched-tokens", o->max_num_batched_tokens, "Tokens computed per step at most")
-      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--kv-cache-memory", o->kv_cache_memory,
                   "KV cache size in bytes, e.g. 512MiB (default: max-num-seqs full contexts, at most 512 MiB)");
   cmd->add_option("-t,--threads", o->threads, "CPU threads (0: all cores available)")->capture_default_str();
   cmd->add_option("--served-model-name", o->served_model_name, "Model name clients use (default: the file name)");
   cmd->add_option("--max-queue", o->max_queue, "Waiting requests at most; beyond it requests get HTTP 429")
-      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted; larger ones get HTTP 413")
-      ->capture_default_str()->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
   cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
   cmd->callback([o, &exit_code] {
     const sigset_t set = SignalWaiter::signal_set();

@@ -88,10 +88,10 @@ absl::StatusOr<uint64_t> LlmEngine::submit(GenerationRequest request, Generation
   return id;
 }
 
-void LlmEngine::cancel(uint64_t id) {
+void LlmEngine::cancel(uint64_t id, FinishReason reason) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    cancelled_.insert(id);
+    cancelled_.emplace(id, reason);
   }
   wake_.notify_one();
 }
@@ -99,7 +99,7 @@ void LlmEngine::cancel(uint64_t id) {
 void LlmEngine::loop() {
   while (true) {
     std::deque<std::unique_ptr<SchedulerRequest>> incoming;
-    std::unordered_set<uint64_t> cancelled;
+    std::unordered_map<uint64_t, FinishReason> cancelled;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || !incoming_.empty() || !cancelled_.empty() || scheduler_->has_work(); });
@@ -108,7 +108,7 @@ void LlmEngine::loop() {
       cancelled.swap(cancelled_);
     }
     for (auto& r : incoming) scheduler_->add(std::move(r));
-    for (uint64_t id : cancelled) scheduler_->cancel(id);
+    for (const auto& [id, reason] : cancelled) scheduler_->cancel(id, reason);
 
     const auto start = std::chrono::steady_clock::now();
     ScheduledStep step = scheduler_->schedule();

@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,8 +36,9 @@ class LlmEngine {
   // Queues a request. InvalidArgument when the prompt is empty, has ids outside the vocabulary, or prompt +
   // max_tokens cannot fit the context; ResourceExhausted when the waiting queue is full. Returns the request id.
   absl::StatusOr<uint64_t> submit(GenerationRequest request, GenerationCallback callback);
-  // Stops a request at the next step boundary (no-op when finished).
-  void cancel(uint64_t id);
+  // Stops a request at the next step boundary (no-op when finished). `reason` is what it is recorded as: kStop
+  // when the API layer matched a stop string (a normal end), kCancelled when the client went away.
+  void cancel(uint64_t id, FinishReason reason = FinishReason::kCancelled);
 
   int64_t max_model_len() const { return scheduler_options_.max_model_len; }
   int64_t n_vocab() const { return executor_.info().n_vocab; }
@@ -54,7 +55,7 @@ class LlmEngine {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<SchedulerRequest>> incoming_;  // submitted, not yet seen by the scheduler
-  std::unordered_set<uint64_t> cancelled_;
+  std::unordered_map<uint64_t, FinishReason> cancelled_;
   uint64_t next_id_ = 1;
   int64_t queued_ = 0;  // incoming + waiting, for the 429 bound
   bool stop_ = false;

@@ -189,14 +189,7 @@ void Scheduler::complete(ScheduledStep& step, const std::vector<StepOutput>& out
 }
 
 void Scheduler::fail(ScheduledStep& step, const std::string& error) {
-  for (SchedulerRequest* r : step.requests) {
-    GenerationEvent event;
-    event.finish = FinishReason::kError;
-    event.error = error;
-    event.prompt_tokens = r->n_prompt;
-    r->callback(event);
-    finish(*r, FinishReason::kError, error);
-  }
+  for (SchedulerRequest* r : step.requests) end_request(*r, FinishReason::kError, error);
   remove_finished();
 }
 
@@ -229,34 +222,29 @@ void Scheduler::remove_finished() {
   update_gauges();
 }
 
-void Scheduler::cancel(uint64_t id) {
-  auto end_request = [&](SchedulerRequest& r) {
-    GenerationEvent event;
-    event.finish = FinishReason::kCancelled;
-    event.prompt_tokens = r.n_prompt;
-    r.callback(event);
-    finish(r, FinishReason::kCancelled);
-  };
+void Scheduler::end_request(SchedulerRequest& r, FinishReason reason, const std::string& error) {
+  GenerationEvent event;
+  event.finish = reason;
+  event.error = error;
+  event.prompt_tokens = r.n_prompt;
+  event.cached_prompt_tokens = r.n_cached_prompt;
+  r.callback(event);
+  finish(r, reason, error);
+}
+
+void Scheduler::cancel(uint64_t id, FinishReason reason) {
   for (auto& r : running_) {
-    if (r->id == id) end_request(*r);
+    if (r->id == id) end_request(*r, reason, "");
   }
   for (auto& r : waiting_) {
-    if (r->id == id) end_request(*r);
+    if (r->id == id) end_request(*r, reason, "");
   }
   remove_finished();
 }
 
 void Scheduler::abort_all(FinishReason reason, const std::string& error) {
-  auto end_request = [&](SchedulerRequest& r) {
-    GenerationEvent event;
-    event.finish = reason;
-    event.error = error;
-    event.prompt_tokens = r.n_prompt;
-    r.callback(event);
-    finish(r, reason, error);
-  };
-  for (auto& r : running_) end_request(*r);
-  for (auto& r : waiting_) end_request(*r);
+  for (auto& r : running_) end_request(*r, reason, error);
+  for (auto& r : waiting_) end_request(*r, reason, error);
   remove_finished();
 }
 

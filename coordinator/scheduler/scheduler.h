@@ -64,8 +64,8 @@ class Scheduler {
   ~Scheduler();
 
   void add(std::unique_ptr<SchedulerRequest> request);
-  // Stops a request: it gets a final kCancelled event and its blocks are freed.
-  void cancel(uint64_t id);
+  // Stops a request: it gets a final event with `reason` and its blocks are freed.
+  void cancel(uint64_t id, FinishReason reason);
   // Ends every request with a final event of `reason` (shutdown).
   void abort_all(FinishReason reason, const std::string& error);
 
@@ -85,6 +85,8 @@ class Scheduler {
   bool admit(SchedulerRequest& r);  // takes prefix-cache hits and blocks for the whole prompt
   void preempt(SchedulerRequest& r);
   void finish(SchedulerRequest& r, FinishReason reason, const std::string& error = "");
+  // Sends the final event with `reason`, then finishes the request.
+  void end_request(SchedulerRequest& r, FinishReason reason, const std::string& error);
   void publish_full_blocks(SchedulerRequest& r);
   void remove_finished();
   void update_gauges();

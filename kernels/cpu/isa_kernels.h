@@ -1,55 +1,76 @@
-// The per-ISA kernel set behind quant_matmul: activation quantization, dot products, and the GEMM tiles.
+// The per-ISA kernel set behind quant_matmul: activation quantization and dot-product tiles.
 //
 // Each ISA has its own namespace (scalar, avx2, avx512) with the same functions, compiled in separate translation
 // units with that ISA's flags. Only call the avx2 / avx512 ones when isa_supported() says so.
 //
-// Dot products take `n` elements (a multiple of the weight block size) of one weight row in its GGUF layout and one
-// activation row in the partner format (ggml's vec_dot_type): Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for
-// the k-quants, plain f32 for F32/F16/BF16.
+// A dot tile computes rows x cols dot products at once: `rows` weight rows in their GGUF layout against `cols`
+// activation rows in the partner format (ggml's vec_dot_type): Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K
+// for the k-quants, plain f32 for F32/F16/BF16. A weight block is decoded once per tile and used for every
+// activation row; an activation block is loaded once and used for every weight row.
+//
+// Batch invariance: every output of a tile goes through exactly the same floating-point operations, in the same
+// order and lane layout, whatever the tile's shape (only integer work, which is exact, and the conversion of fp16
+// scales, which is exact, are shared). So y[c][r] is bit-identical whether it is computed alone (GEMV, m = 1) or
+// in a 4 x 4 tile of a prefill GEMM, on any number of threads. The kernel files are built with -ffp-contract=off
+// so the compiler cannot fuse a multiply and an add in one instantiation but not in another.
 #pragma once
 
 #include <cstdint>
 
-#include "kernels/cpu/gemm_panels.h"
+namespace strata::cpu {
 
-#define STRATA_CPU_DECLARE_ISA_KERNELS()                                                                 \
-  void quantize_row_q8_0(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_0 */      \
-  void quantize_row_q8_1(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_1 */      \
-  void quantize_row_q8_k(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 256] BlockQ8_K */     \
-  float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q2_k_q8_k(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q3_k_q8_k(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a);                                      \
-  float vec_dot_f16_f32(int64_t n, const void* w, const void* a);                                        \
-  float vec_dot_bf16_f32(int64_t n, const void* w, const void* a);                                       \
-  float vec_dot_f32_f32(int64_t n, const void* w, const void* a);                                        \
-  void convert_f16_to_f32(const uint16_t* x, float* y, int64_t n);  /* x: [n] -> y: [n] */               \
-  void convert_bf16_to_f32(const uint16_t* x, float* y, int64_t n); /* x: [n] -> y: [n] */               \
-  /* GEMM tiles over decoded panels (gemm_panels.h): y[c * ldy + r] = row r of w . row c of a. */        \
-  void gemm_i8_tile(const WeightPanel& w, int rows, const ActPanel& a, int cols, float* y, int64_t ldy); \
-  void gemm_f32_tile(const float* w, int rows, const float* a, int cols, int64_t k, float* y, int64_t ldy);
+struct DotTile {
+  int64_t n = 0;            // elements per row, a multiple of the weight block size
+  const uint8_t* w;         // [rows] weight rows, w_stride bytes apart
+  int64_t w_stride = 0;
+  const uint8_t* a;         // [cols] activation rows in the partner format, a_stride bytes apart
+  int64_t a_stride = 0;
+  float* y;                 // y[c * ldy + r] = dot(weight row r, activation row c)
+  int64_t ldy = 0;
+};
+
+}  // namespace strata::cpu
+
+// `rows` must be in [1, kTileRows] (kTileRowsK for the k-quants) and `cols` in [1, kTileCols].
+#define STRATA_CPU_DECLARE_ISA_KERNELS()                                                             \
+  void quantize_row_q8_0(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_0 */  \
+  void quantize_row_q8_1(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 32] BlockQ8_1 */  \
+  void quantize_row_q8_k(const float* x, void* y, int64_t k); /* x: [k] -> y: [k / 256] BlockQ8_K */ \
+  void dot_q4_0_q8_0(const DotTile& t, int rows, int cols);                                          \
+  void dot_q4_1_q8_1(const DotTile& t, int rows, int cols);                                          \
+  void dot_q5_0_q8_0(const DotTile& t, int rows, int cols);                                          \
+  void dot_q5_1_q8_1(const DotTile& t, int rows, int cols);                                          \
+  void dot_q8_0_q8_0(const DotTile& t, int rows, int cols);                                          \
+  void dot_q2_k_q8_k(const DotTile& t, int rows, int cols);                                          \
+  void dot_q3_k_q8_k(const DotTile& t, int rows, int cols);                                          \
+  void dot_q4_k_q8_k(const DotTile& t, int rows, int cols);                                          \
+  void dot_q5_k_q8_k(const DotTile& t, int rows, int cols);                                          \
+  void dot_q6_k_q8_k(const DotTile& t, int rows, int cols);                                          \
+  void dot_f16_f32(const DotTile& t, int rows, int cols);                                            \
+  void dot_bf16_f32(const DotTile& t, int rows, int cols);                                           \
+  void dot_f32_f32(const DotTile& t, int rows, int cols);
 
 namespace strata::cpu {
-// kGemmTileRows x kGemmTileCols: the largest `rows` x `cols` the gemm tiles accept (their register tile).
+// kTileRows x kTileCols: the largest tile of the 32-block and float formats, sized to the ISA's register file
+// (accumulators of every output of the tile, plus one block of each weight row and each activation row, stay in
+// registers). The k-quants keep more per weight row (a super-block's decoded scales and bits), so their tiles are
+// kTileRowsK x kTileCols.
 namespace scalar {
-inline constexpr int kGemmTileRows = 4;
-inline constexpr int kGemmTileCols = 4;
+inline constexpr int kTileRows = 2;
+inline constexpr int kTileRowsK = 2;
+inline constexpr int kTileCols = 2;
 STRATA_CPU_DECLARE_ISA_KERNELS()
 }  // namespace scalar
 namespace avx2 {
-inline constexpr int kGemmTileRows = 4;
-inline constexpr int kGemmTileCols = 2;
+inline constexpr int kTileRows = 2;
+inline constexpr int kTileRowsK = 2;
+inline constexpr int kTileCols = 2;
 STRATA_CPU_DECLARE_ISA_KERNELS()
 }  // namespace avx2
 namespace avx512 {
-inline constexpr int kGemmTileRows = 4;
-inline constexpr int kGemmTileCols = 4;
+inline constexpr int kTileRows = 4;
+inline constexpr int kTileRowsK = 2;
+inline constexpr int kTileCols = 4;
 STRATA_CPU_DECLARE_ISA_KERNELS()
 }  // namespace avx512
 }  // namespace strata::cpu

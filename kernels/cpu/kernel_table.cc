@@ -5,41 +5,36 @@
 namespace strata::cpu {
 namespace {
 
-#define STRATA_CPU_TABLE(ns, kIsa, kBias)                              \
-  [] {                                                                 \
-    IsaKernels t;                                                      \
-    t.isa = kIsa;                                                      \
-    t.tile_rows = ns::kGemmTileRows;                                   \
-    t.tile_cols = ns::kGemmTileCols;                                   \
-    t.weight_bias = kBias;                                             \
-    t.gemm_i8_tile = ns::gemm_i8_tile;                                 \
-    t.gemm_f32_tile = ns::gemm_f32_tile;                               \
-    t.quantize_q8_0 = ns::quantize_row_q8_0;                           \
-    t.quantize_q8_1 = ns::quantize_row_q8_1;                           \
-    t.quantize_q8_k = ns::quantize_row_q8_k;                           \
-    t.dots[static_cast<int>(GgmlType::kF32)] = ns::vec_dot_f32_f32;    \
-    t.dots[static_cast<int>(GgmlType::kF16)] = ns::vec_dot_f16_f32;    \
-    t.dots[static_cast<int>(GgmlType::kQ4_0)] = ns::vec_dot_q4_0_q8_0; \
-    t.dots[static_cast<int>(GgmlType::kQ4_1)] = ns::vec_dot_q4_1_q8_1; \
-    t.dots[static_cast<int>(GgmlType::kQ5_0)] = ns::vec_dot_q5_0_q8_0; \
-    t.dots[static_cast<int>(GgmlType::kQ5_1)] = ns::vec_dot_q5_1_q8_1; \
-    t.dots[static_cast<int>(GgmlType::kQ8_0)] = ns::vec_dot_q8_0_q8_0; \
-    t.dots[static_cast<int>(GgmlType::kQ2_K)] = ns::vec_dot_q2_k_q8_k; \
-    t.dots[static_cast<int>(GgmlType::kQ3_K)] = ns::vec_dot_q3_k_q8_k; \
-    t.dots[static_cast<int>(GgmlType::kQ4_K)] = ns::vec_dot_q4_k_q8_k; \
-    t.dots[static_cast<int>(GgmlType::kQ5_K)] = ns::vec_dot_q5_k_q8_k; \
-    t.dots[static_cast<int>(GgmlType::kQ6_K)] = ns::vec_dot_q6_k_q8_k; \
-    t.dot_bf16 = ns::vec_dot_bf16_f32;                                 \
-    t.f16_to_f32 = ns::convert_f16_to_f32;                             \
-    t.bf16_to_f32 = ns::convert_bf16_to_f32;                           \
-    return t;                                                          \
+#define STRATA_CPU_TABLE(ns, kIsa)                                 \
+  [] {                                                            \
+    IsaKernels t;                                                 \
+    t.isa = kIsa;                                                 \
+    t.tile_rows = ns::kTileRows;                                  \
+    t.tile_rows_k = ns::kTileRowsK;                               \
+    t.tile_cols = ns::kTileCols;                                  \
+    t.quantize_q8_0 = ns::quantize_row_q8_0;                      \
+    t.quantize_q8_1 = ns::quantize_row_q8_1;                      \
+    t.quantize_q8_k = ns::quantize_row_q8_k;                      \
+    t.dots[static_cast<int>(GgmlType::kF32)] = ns::dot_f32_f32;   \
+    t.dots[static_cast<int>(GgmlType::kF16)] = ns::dot_f16_f32;   \
+    t.dots[static_cast<int>(GgmlType::kQ4_0)] = ns::dot_q4_0_q8_0; \
+    t.dots[static_cast<int>(GgmlType::kQ4_1)] = ns::dot_q4_1_q8_1; \
+    t.dots[static_cast<int>(GgmlType::kQ5_0)] = ns::dot_q5_0_q8_0; \
+    t.dots[static_cast<int>(GgmlType::kQ5_1)] = ns::dot_q5_1_q8_1; \
+    t.dots[static_cast<int>(GgmlType::kQ8_0)] = ns::dot_q8_0_q8_0; \
+    t.dots[static_cast<int>(GgmlType::kQ2_K)] = ns::dot_q2_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ3_K)] = ns::dot_q3_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ4_K)] = ns::dot_q4_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ5_K)] = ns::dot_q5_k_q8_k; \
+    t.dots[static_cast<int>(GgmlType::kQ6_K)] = ns::dot_q6_k_q8_k; \
+    t.dot_bf16 = ns::dot_bf16_f32;                                \
+    return t;                                                     \
   }()
 
-// VNNI's dpbusd takes unsigned weights, hence the 128 bias on AVX-512; the others multiply signed bytes directly.
-const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar, 0);
+const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);
 #if defined(STRATA_CPU_X86)
-const IsaKernels kAvx2 = STRATA_CPU_TABLE(avx2, Isa::kAvx2, 0);
-const IsaKernels kAvx512 = STRATA_CPU_TABLE(avx512, Isa::kAvx512, 128);
+const IsaKernels kAvx2 = STRATA_CPU_TABLE(avx2, Isa::kAvx2);
+const IsaKernels kAvx512 = STRATA_CPU_TABLE(avx512, Isa::kAvx512);
 #else
 // Other architectures build only the scalar kernels; detection never selects these.
 const IsaKernels& kAvx2 = kScalar;
@@ -52,14 +47,13 @@ const IsaKernels& kAvx512 = kScalar;
 
 WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
   WeightKernel wk;
+  wk.tile_rows = tile_rows;
+  wk.tile_cols = tile_cols;
   switch (type) {
     case GgmlType::kBF16:
-      wk.vec_dot = dot_bf16;
-      wk.to_f32 = bf16_to_f32;
+      wk.dot = dot_bf16;
       return wk;
     case GgmlType::kF16:
-      wk.to_f32 = f16_to_f32;
-      break;
     case GgmlType::kF32:
       break;
     case GgmlType::kQ4_0:
@@ -80,11 +74,12 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
     case GgmlType::kQ6_K:
       wk.partner = GgmlType::kQ8_K;
       wk.quantize = quantize_q8_k;
+      wk.tile_rows = tile_rows_k;
       break;
     default:
       return wk;
   }
-  wk.vec_dot = dots[static_cast<int>(type)];
+  wk.dot = dots[static_cast<int>(type)];
   return wk;
 }
 

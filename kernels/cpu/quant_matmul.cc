@@ -1,27 +1,28 @@
 #include "kernels/cpu/quant_matmul.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/cpu/gemm_panels.h"
 #include "kernels/cpu/kernel_table.h"
 
 namespace strata::cpu {
 namespace {
 
-// Weight rows decoded together in the GEMM path. The decoded group (16 rows x ~2.25 bytes per element, 46 KiB at
-// k = 1280, 200 KiB at k = 5632) stays in L2 while every activation tile passes over it, and it is large enough that
-// the activation panel, streamed once per group, costs little L3 bandwidth per multiply.
-constexpr int kGemmGroupRows = 16;
+// Weight rows a GEMM task multiplies with every activation row. The group's weights (64 rows: 72 KiB of Q4_0 at
+// k = 2048, 200 KiB of Q6_K at k = 5632) stay in L2 while all activation tiles pass over them, so each weight byte
+// comes from memory once per call; the quantized activations (m rows) stay in L2 across groups.
+constexpr int64_t kGemmGroupRows = 64;
 
 // GEMV work unit and software prefetch distance (see run_gemv). Measured on Sapphire Rapids (2 vCPUs): prefetching
 // into L2 (prefetcht1) 1-4 KiB ahead lifts single-thread Q4_0 GEMV from 3.6 to ~7.5 GB/s; prefetchnta (L1 only,
 // evicted before use at this distance) gains far less, and distances of 8 KiB and more lose again.
-constexpr int64_t kGemvChunkBytes = 128 * 1024;
-constexpr int64_t kPrefetchBytes = 2048;
+static const int64_t kGemvChunkBytes = getenv("GCH") ? atoll(getenv("GCH")) : 128 * 1024;
+static const int64_t kPrefetchBytes = getenv("PFB") ? atoll(getenv("PFB")) : 2048;
+static const int kPfHint = getenv("PFH") ? atoi(getenv("PFH")) : 2;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
 uint8_t* scratch(std::vector<uint8_t>& buf, size_t bytes) {
@@ -31,18 +32,17 @@ uint8_t* scratch(std::vector<uint8_t>& buf, size_t bytes) {
 }
 
 struct Problem {
-  GgmlType type;
-  const uint8_t* w;
+  const uint8_t* w;  // [n, w_row_bytes]
   int64_t n, k, m;
-  const float* x;
-  float* y;
+  const float* x;  // [m, k]
+  float* y;        // [m, n]
   int64_t w_row_bytes;  // bytes of one weight row
-  int64_t a_row_bytes;  // bytes of one quantized activation row (0 for float types)
-  const IsaKernels* kernels;
+  int64_t a_row_bytes;  // bytes of one activation row in the partner format (k floats for float weights)
   WeightKernel wk;
 };
 
-// Activation rows in the partner format: [m, a_row_bytes], or x itself for float weights.
+// Activation rows in the partner format: [m, a_row_bytes], or x itself for float weights. Each row is quantized by
+// the same function whatever m is, so a row's bytes never depend on the batch.
 const uint8_t* quantize_activations(const Problem& p, ThreadPool& pool, std::vector<uint8_t>& buf) {
   if (p.wk.quantize == nullptr) return reinterpret_cast<const uint8_t*>(p.x);
   uint8_t* a = scratch(buf, p.m * p.a_row_bytes);
@@ -55,8 +55,33 @@ const uint8_t* quantize_activations(const Problem& p, ThreadPool& pool, std::vec
   return a;
 }
 
+// Outputs [j0, j1) x [0, m) in register tiles, activation tiles outermost. With `prefetch`, the weight rows
+// kPrefetchBytes ahead of the current row tile are requested into L2 (GEMV: each row is read once).
+void run_tiles(const Problem& p, const uint8_t* a, int64_t j0, int64_t j1, bool prefetch) {
+  const int tile_rows = p.wk.tile_rows, tile_cols = p.wk.tile_cols;
+  const int64_t prefetch_rows = std::max<int64_t>(tile_rows, kPrefetchBytes / p.w_row_bytes);
+  DotTile t;
+  t.n = p.k;
+  t.w_stride = p.w_row_bytes;
+  t.a_stride = p.a_row_bytes;
+  t.ldy = p.n;
+  for (int64_t c0 = 0; c0 < p.m; c0 += tile_cols) {
+    const int cols = static_cast<int>(std::min<int64_t>(tile_cols, p.m - c0));
+    t.a = a + c0 * p.a_row_bytes;
+    for (int64_t j = j0; j < j1; j += tile_rows) {
+      const int rows = static_cast<int>(std::min<int64_t>(tile_rows, j1 - j));
+      t.w = p.w + j * p.w_row_bytes;
+      if (prefetch && c0 == 0 && j + prefetch_rows < j1) {
+        const uint8_t* ahead = t.w + prefetch_rows * p.w_row_bytes;
+        for (int64_t off = 0; off < rows * p.w_row_bytes; off += 64) if (kPfHint == 2) __builtin_prefetch(ahead + off, 0, 2); else if (kPfHint == 3) __builtin_prefetch(ahead + off, 0, 3); else if (kPfHint == 0) __builtin_prefetch(ahead + off, 0, 0);
+      }
+      t.y = p.y + c0 * p.n + j;
+      p.wk.dot(t, rows, cols);
+    }
+  }
+}
+
 void run_gemv(const Problem& p, const uint8_t* a, ThreadPool& pool) {
-  const int64_t a_stride = p.wk.quantize ? p.a_row_bytes : p.k * static_cast<int64_t>(sizeof(float));
   // Rows are handed out in contiguous chunks of about kGemvChunkBytes of weights: long enough for the prefetchers
   // to ramp up on each, small enough that a thread the OS preempts (a busy server) delays the op by one chunk, not
   // by half the matrix. Chunks are a multiple of 16 rows so no two threads write into one cache line of y.
@@ -64,87 +89,23 @@ void run_gemv(const Problem& p, const uint8_t* a, ThreadPool& pool) {
   int64_t chunk = std::max<int64_t>(16, kGemvChunkBytes / p.w_row_bytes) / 16 * 16;
   chunk = std::min(chunk, std::max<int64_t>(16, (p.n + n_threads - 1) / n_threads + 15) / 16 * 16);
   const int64_t n_tasks = (p.n + chunk - 1) / chunk;
-  // Software prefetch a fixed distance ahead of the row being read. A single core's demand misses plus the
-  // hardware prefetchers do not keep enough lines in flight to saturate DRAM (per-core bandwidth is bounded by
-  // outstanding misses / latency), so the row kPrefetchBytes ahead is requested explicitly into L2.
-  const int64_t prefetch_rows = std::max<int64_t>(1, kPrefetchBytes / p.w_row_bytes);
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t j0 = task * chunk, j1 = std::min(p.n, j0 + chunk);
-    const VecDotFn dot = p.wk.vec_dot;
-    for (int64_t j = j0; j < j1; ++j) {
-      const uint8_t* wrow = p.w + j * p.w_row_bytes;
-      if (j + prefetch_rows < j1) {
-        const uint8_t* ahead = wrow + prefetch_rows * p.w_row_bytes;
-        for (int64_t off = 0; off < p.w_row_bytes; off += 64) __builtin_prefetch(ahead + off, 0, 2);
-      }
-      for (int64_t i = 0; i < p.m; ++i) p.y[i * p.n + j] = dot(p.k, wrow, a + i * a_stride);
-    }
+    const int64_t j0 = task * chunk;
+    run_tiles(p, a, j0, std::min(p.n, j0 + chunk), /*prefetch=*/true);
   });
 }
 
-void run_gemm_quantized(const Problem& p, const uint8_t* a, ThreadPool& pool, std::vector<uint8_t>& buf) {
-  const IsaKernels& kt = *p.kernels;
-  // Activation panel of all m rows, filled in parallel by row ranges.
-  const ActPanel act = act_panel_view(scratch(buf, p.m * act_panel_row_bytes(p.k)), p.m, p.k);
-  constexpr int64_t kRowsPerTask = 16;
-  pool.parallel_for((p.m + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t t, int) {
-    const int64_t c0 = t * kRowsPerTask, cols = std::min(kRowsPerTask, p.m - c0);
-    fill_act_panel(p.wk.partner, a + c0 * p.a_row_bytes, p.a_row_bytes, c0, cols, act);
-  });
-
+void run_gemm(const Problem& p, const uint8_t* a, ThreadPool& pool) {
   const int64_t n_groups = (p.n + kGemmGroupRows - 1) / kGemmGroupRows;
   pool.parallel_for(n_groups, [&](int64_t g, int) {
-    thread_local std::vector<uint8_t> wbuf;
     const int64_t j0 = g * kGemmGroupRows;
-    const int group_rows = static_cast<int>(std::min<int64_t>(kGemmGroupRows, p.n - j0));
-    const WeightPanel wp = decode_weight_panel(p.type, p.w + j0 * p.w_row_bytes, p.w_row_bytes, group_rows, p.k,
-                                               kt.weight_bias, scratch(wbuf, group_rows * weight_panel_row_bytes(p.k)));
-    for (int64_t c0 = 0; c0 < p.m; c0 += kt.tile_cols) {
-      const int cols = static_cast<int>(std::min<int64_t>(kt.tile_cols, p.m - c0));
-      const ActPanel at{p.k, act.q + c0 * p.k, act.d + c0 * (p.k / 32), act.dsum + c0 * (p.k / 16)};
-      for (int r0 = 0; r0 < group_rows; r0 += kt.tile_rows) {
-        const int rows = std::min(kt.tile_rows, group_rows - r0);
-        const WeightPanel wt{p.k, wp.q + r0 * p.k, wp.lane_scale + r0 * (p.k / 4), wp.lane_corr + r0 * (p.k / 4),
-                             wp.group_offset + r0 * (p.k / 16)};
-        kt.gemm_i8_tile(wt, rows, at, cols, p.y + c0 * p.n + j0 + r0, p.n);
-      }
-    }
-  });
-}
-
-void run_gemm_float(const Problem& p, ThreadPool& pool) {
-  const IsaKernels& kt = *p.kernels;
-  const int64_t n_groups = (p.n + kGemmGroupRows - 1) / kGemmGroupRows;
-  pool.parallel_for(n_groups, [&](int64_t g, int) {
-    thread_local std::vector<uint8_t> wbuf;
-    const int64_t j0 = g * kGemmGroupRows;
-    const int group_rows = static_cast<int>(std::min<int64_t>(kGemmGroupRows, p.n - j0));
-    const float* wf;
-    if (p.type == GgmlType::kF32) {
-      wf = reinterpret_cast<const float*>(p.w) + j0 * p.k;
-    } else {
-      auto* conv = reinterpret_cast<float*>(scratch(wbuf, group_rows * p.k * sizeof(float)));
-      const auto* src = reinterpret_cast<const uint16_t*>(p.w) + j0 * p.k;
-      p.wk.to_f32(src, conv, group_rows * p.k);
-      wf = conv;
-    }
-    for (int64_t c0 = 0; c0 < p.m; c0 += kt.tile_cols) {
-      const int cols = static_cast<int>(std::min<int64_t>(kt.tile_cols, p.m - c0));
-      for (int r0 = 0; r0 < group_rows; r0 += kt.tile_rows) {
-        const int rows = std::min(kt.tile_rows, group_rows - r0);
-        kt.gemm_f32_tile(wf + r0 * p.k, rows, p.x + c0 * p.k, cols, p.k, p.y + c0 * p.n + j0 + r0, p.n);
-      }
-    }
+    run_tiles(p, a, j0, std::min(p.n, j0 + kGemmGroupRows), /*prefetch=*/false);
   });
 }
 
 }  // namespace
 
-bool matmul_supports(GgmlType type) {
-  if (isa_kernels(Isa::kScalar).weight_kernel(type).vec_dot == nullptr) return false;
-  const bool is_float = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
-  return is_float || has_weight_decoder(type);
-}
+bool matmul_supports(GgmlType type) { return isa_kernels(Isa::kScalar).weight_kernel(type).dot != nullptr; }
 
 absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const float* x, int64_t m, float* y,
                     ThreadPool& pool, const MatmulOptions& options) {
@@ -175,28 +136,24 @@ absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const fl
   }
 
   Problem p;
-  p.type = type;
   p.w = static_cast<const uint8_t*>(w);
   p.n = n, p.k = k, p.m = m, p.x = x, p.y = y;
   p.w_row_bytes = k / info->block_size * info->type_size;
-  p.kernels = &isa_kernels(options.isa);
-  p.wk = p.kernels->weight_kernel(type);
+  p.wk = isa_kernels(options.isa).weight_kernel(type);
   if (p.wk.quantize != nullptr) {
     const GgmlTypeInfo* partner = ggml_type_info(p.wk.partner);
     p.a_row_bytes = k / partner->block_size * partner->type_size;
   } else {
-    p.a_row_bytes = 0;
+    p.a_row_bytes = k * static_cast<int64_t>(sizeof(float));
   }
 
   const bool gemv = options.path == MatmulPath::kGemv || (options.path == MatmulPath::kAuto && m <= kGemvMaxRows);
-  thread_local std::vector<uint8_t> act_buf, panel_buf;
+  thread_local std::vector<uint8_t> act_buf;
   const uint8_t* a = quantize_activations(p, pool, act_buf);
   if (gemv) {
     run_gemv(p, a, pool);
-  } else if (p.wk.quantize == nullptr) {
-    run_gemm_float(p, pool);
   } else {
-    run_gemm_quantized(p, a, pool, panel_buf);
+    run_gemm(p, a, pool);
   }
   return absl::OkStatus();
 }

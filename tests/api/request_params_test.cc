@@ -26,12 +26,24 @@ TEST(RequestParamsTest, ChatDefaultsFollowOpenAi) {
 
 TEST(RequestParamsTest, ChatReadsEveryParameter) {
   ChatRequest r;
-  const json body = {{"messages", kMessages},   {"max_tokens", 5},      {"max_completion_tokens", 7},
-                     {"temperature", 0},        {"top_p", 0.5},         {"top_k", -1},
-                     {"min_p", 0.1},            {"presence_penalty", 1}, {"frequency_penalty", -1},
-                     {"repetition_penalty", 1.1}, {"seed", 42},         {"stop", "x"},
-                     {"logprobs", true},        {"top_logprobs", 3},    {"stream", true},
-                     {"stream_options", {{"include_usage", true}}},     {"ignore_eos", true}, {"n", 1}};
+  const json body = {{"messages", kMessages},
+                     {"max_tokens", 5},
+                     {"max_completion_tokens", 7},
+                     {"temperature", 0},
+                     {"top_p", 0.5},
+                     {"top_k", -1},
+                     {"min_p", 0.1},
+                     {"presence_penalty", 1},
+                     {"frequency_penalty", -1},
+                     {"repetition_penalty", 1.1},
+                     {"seed", 42},
+                     {"stop", "x"},
+                     {"logprobs", true},
+                     {"top_logprobs", 3},
+                     {"stream", true},
+                     {"stream_options", {{"include_usage", true}}},
+                     {"ignore_eos", true},
+                     {"n", 1}};
   ASSERT_FALSE(chat(body, &r));
   EXPECT_EQ(*r.params.max_tokens, 7);
   EXPECT_EQ(r.params.sampling.top_k, 0);

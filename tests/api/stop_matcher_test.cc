@@ -1,9 +1,9 @@
 #include "coordinator/api/stop_matcher.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace strata {
 namespace {

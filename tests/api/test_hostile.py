@@ -45,7 +45,8 @@ def sanity_check(server):
     """The server is up and still answers a normal request correctly."""
     assert server.alive()
     r = post(server, "/v1/chat/completions",
-             {"model": SERVED_NAME, "messages": [{"role": "user", "content": "What is the capital of France?"}],
+             {"model": SERVED_NAME, "messages": [{"role": "system", "content": "Be brief."},
+                                                  {"role": "user", "content": "What is the capital of France?"}],
               "max_tokens": 12, "temperature": 0})
     assert r.status_code == 200, r.text
     assert "Paris" in r.json()["choices"][0]["message"]["content"]
@@ -156,6 +157,20 @@ def test_api_key(server):
 def test_oversized_body(server):
     big = {"model": SERVED_NAME, "messages": [{"role": "user", "content": "x" * (2 << 20)}]}
     assert_error(post(server, "/v1/chat/completions", big), 413)
+
+
+def test_chunked_bodies_are_limited_too(server):
+    def chunks(total):
+        yield b'{"messages": [{"role": "user", "content": "'
+        for _ in range(total // 1024):
+            yield b"hello " * 170 + b"1234"
+        yield b'"}], "max_tokens": 2}'
+
+    h = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    r = requests.post(server.base + "/v1/chat/completions", data=chunks(4 << 20), headers=h, timeout=60)
+    assert_error(r, 413, code="payload_too_large")
+    r = requests.post(server.base + "/v1/chat/completions", data=chunks(2048), headers=h, timeout=60)
+    assert r.status_code == 200, r.text
 
 
 def test_unknown_route_and_wrong_method(server):

@@ -1,10 +1,10 @@
 #include "coordinator/api/token_text_stream.h"
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/gguf/gguf_file.h"
 #include "core/tokenizer/tokenizer.h"

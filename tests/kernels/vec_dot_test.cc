@@ -1,4 +1,5 @@
-// Dot products and activation quantization of every ISA against the scalar kernels and a float64 reference.
+// Dot tiles and activation quantization of every ISA against the scalar kernels and a float64 reference, and the
+// tile-shape invariance every batch-invariant matmul rests on.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -20,6 +21,19 @@ using testing::random_weights;
 constexpr GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ4_0, GgmlType::kQ4_1,
                                GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0, GgmlType::kQ2_K, GgmlType::kQ3_K,
                                GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+
+// One output through a 1 x 1 tile.
+float dot1(const WeightKernel& wk, int64_t k, const uint8_t* w, const void* a) {
+  float y = 0.0f;
+  DotTile t;
+  t.n = k;
+  t.w = w;
+  t.a = static_cast<const uint8_t*>(a);
+  t.y = &y;
+  t.ldy = 1;
+  wk.dot(t, 1, 1);
+  return y;
+}
 
 std::vector<Isa> simd_isas() {
   std::vector<Isa> out;
@@ -61,7 +75,7 @@ TEST(VecDotTest, MatchesFloat64OfDequantizedOperands) {
     for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
       if (!isa_supported(isa)) continue;
       const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
-      ASSERT_NE(wk.vec_dot, nullptr);
+      ASSERT_NE(wk.dot, nullptr);
       std::vector<uint8_t> a;
       std::vector<float> xa = x;  // the activations the dot actually sees
       if (wk.quantize) {
@@ -77,7 +91,7 @@ TEST(VecDotTest, MatchesFloat64OfDequantizedOperands) {
       std::vector<double> want(rows);
       std::vector<float> wf(k);
       for (int64_t r = 0; r < rows; ++r) {
-        got[r] = wk.vec_dot(k, w.data() + r * row_bytes, a.data());
+        got[r] = dot1(wk, k, w.data() + r * row_bytes, a.data());
         ASSERT_TRUE(dequantize_row(type, w.data() + r * row_bytes, wf.data(), k).ok());
         double acc = 0.0;
         for (int64_t e = 0; e < k; ++e) acc += static_cast<double>(wf[e]) * xa[e];
@@ -104,11 +118,11 @@ TEST(VecDotTest, SimdMatchesScalar) {
       std::memcpy(a.data(), x.data(), k * sizeof(float));
     }
     std::vector<float> want(rows);
-    for (int64_t r = 0; r < rows; ++r) want[r] = ref.vec_dot(k, w.data() + r * row_bytes, a.data());
+    for (int64_t r = 0; r < rows; ++r) want[r] = dot1(ref, k, w.data() + r * row_bytes, a.data());
     for (Isa isa : simd_isas()) {
       const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
       std::vector<float> got(rows);
-      for (int64_t r = 0; r < rows; ++r) got[r] = wk.vec_dot(k, w.data() + r * row_bytes, a.data());
+      for (int64_t r = 0; r < rows; ++r) got[r] = dot1(wk, k, w.data() + r * row_bytes, a.data());
       EXPECT_LT(normalized_error(got, want), 1e-5) << info->name << " on " << isa_name(isa);
     }
   }
@@ -120,10 +134,62 @@ TEST(VecDotTest, FloatTypesHandleOddLengths) {
     for (int64_t k : {1, 7, 9, 33, 100}) {
       const std::vector<uint8_t> w = random_weights(type, 1, k, 31);
       const std::vector<float> x = random_activations(1, k, 32);
-      const float want = isa_kernels(Isa::kScalar).weight_kernel(type).vec_dot(k, w.data(), x.data());
+      const float want = dot1(isa_kernels(Isa::kScalar).weight_kernel(type), k, w.data(), x.data());
       for (Isa isa : simd_isas()) {
-        const float got = isa_kernels(isa).weight_kernel(type).vec_dot(k, w.data(), x.data());
+        const float got = dot1(isa_kernels(isa).weight_kernel(type), k, w.data(), x.data());
         EXPECT_NEAR(got, want, 1e-5 * (1.0 + std::fabs(want))) << ggml_type_info(type)->name << " k=" << k;
+      }
+    }
+  }
+}
+
+// Every output of every tile shape must be bit-identical to the same output computed alone: this is what makes the
+// matmul paths batch invariant. Lengths cover the 512-bit kernels' groups of 8 blocks, pair steps and a single last
+// block, and the float kernels' tails.
+TEST(DotTileTest, EveryShapeMatchesOneByOneBitwise) {
+  for (GgmlType type : kTypes) {
+    const GgmlTypeInfo* info = ggml_type_info(type);
+    const bool is_float = info->block_size == 1;
+    for (int64_t k : is_float ? std::vector<int64_t>{7, 48, 100} : std::vector<int64_t>{224, 256, 352, 416, 768}) {
+      if (k % info->block_size != 0) continue;
+      const int64_t max_rows = 4, max_cols = 4;
+      const std::vector<uint8_t> w = random_weights(type, max_rows, k, 41);
+      const std::vector<float> x = random_activations(max_cols, k, 42);
+      const int64_t row_bytes = k / info->block_size * info->type_size;
+      for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+        if (!isa_supported(isa)) continue;
+        const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
+        int64_t a_row_bytes = k * static_cast<int64_t>(sizeof(float));
+        std::vector<uint8_t> a(max_cols * a_row_bytes);
+        if (wk.quantize) {
+          const GgmlTypeInfo* pinfo = ggml_type_info(wk.partner);
+          a_row_bytes = k / pinfo->block_size * pinfo->type_size;
+          for (int64_t c = 0; c < max_cols; ++c) wk.quantize(x.data() + c * k, a.data() + c * a_row_bytes, k);
+        } else {
+          std::memcpy(a.data(), x.data(), a.size());
+        }
+        for (int rows = 1; rows <= wk.tile_rows; ++rows) {
+          for (int cols = 1; cols <= wk.tile_cols; ++cols) {
+            std::vector<float> y(cols * rows);
+            DotTile t;
+            t.n = k;
+            t.w = w.data();
+            t.w_stride = row_bytes;
+            t.a = a.data();
+            t.a_stride = a_row_bytes;
+            t.y = y.data();
+            t.ldy = rows;
+            wk.dot(t, rows, cols);
+            for (int r = 0; r < rows; ++r) {
+              for (int c = 0; c < cols; ++c) {
+                const float alone = dot1(wk, k, w.data() + r * row_bytes, a.data() + c * a_row_bytes);
+                EXPECT_EQ(std::memcmp(&y[c * rows + r], &alone, sizeof(float)), 0)
+                    << info->name << " on " << isa_name(isa) << " k=" << k << " tile " << rows << "x" << cols
+                    << " output (" << r << ", " << c << "): " << y[c * rows + r] << " vs " << alone;
+              }
+            }
+          }
+        }
       }
     }
   }
