@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "coordinator/api/chat_prompt.h"
+#include "core/chat/chat_prompt.h"
 #include "coordinator/api/generation_handler.h"
 
 namespace strata {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/cli/chat_format.h"
+#include "core/chat/chat_prompt.h"
 #include "coordinator/cli/commands.h"
 #include "coordinator/kv/block_allocator.h"
 #include "core/sampling/sampler.h"
@@ -54,8 +54,20 @@ int run_generate(const RunOptions& o) {
   const Tokenizer& tok = *model.tokenizer;
   const int64_t ctx = model.cache->n_blocks() * model.block_size;
 
-  const std::string text = o.chat ? format_single_turn_chat(tok, o.system, o.prompt) : o.prompt;
-  const std::vector<int32_t> prompt = tok.encode(text, /*add_special=*/true, /*parse_special=*/o.chat);
+  std::vector<int32_t> prompt;
+  if (o.chat) {
+    // The model's own chat template (tokenizer.chat_template), as `strata serve` renders it.
+    auto chat = ChatPrompt::create(*model.file, tok);
+    if (!chat.ok()) return fail(chat.status());
+    nlohmann::json messages = nlohmann::json::array();
+    if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
+    messages.push_back({{"role", "user"}, {"content", o.prompt}});
+    auto tokens = (*chat)->build(messages);
+    if (!tokens.ok()) return fail(tokens.status());
+    prompt = std::move(*tokens);
+  } else {
+    prompt = tok.encode(o.prompt, /*add_special=*/true, /*parse_special=*/false);
+  }
   if (prompt.empty()) return fail(absl::InvalidArgumentError("the prompt is empty"));
   const int64_t n_predict = o.n_predict < 0 ? ctx - static_cast<int64_t>(prompt.size()) : o.n_predict;
   if (static_cast<int64_t>(prompt.size()) + n_predict > ctx) {
@@ -139,7 +151,7 @@ void register_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-b,--batch-size", o->batch_size, "Prompt tokens per forward step")->capture_default_str()
       ->check(CLI::Range(1, 8192));
   cmd->add_option("--system", o->system, "System prompt (with --chat)");
-  cmd->add_flag("--chat", o->chat, "Wrap the prompt in the model's chat format");
+  cmd->add_flag("--chat", o->chat, "Render the prompt with the model's chat template (tokenizer.chat_template)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->callback([o, &exit_code] { exit_code = run_generate(*o); });
 }

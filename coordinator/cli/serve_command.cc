@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/api/api_server.h"
-#include "coordinator/api/chat_prompt.h"
+#include "core/chat/chat_prompt.h"
 #include "coordinator/cli/commands.h"
 #include "coordinator/cluster/embedded_executor.h"
 #include "coordinator/engine/llm_engine.h"

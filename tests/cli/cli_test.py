@@ -92,7 +92,8 @@ class Tokenize(unittest.TestCase):
 
 class Generate(unittest.TestCase):
     def test_run_chat_answers(self):
-        out = strata("run", "-m", SMOLLM, "--chat", "-p", "What is the capital of France?", "--temp", "0", "-n", "24")
+        out = strata("run", "-m", SMOLLM, "--chat", "-p", "What is the capital of France? Answer in one sentence.",
+                     "--temp", "0", "-n", "24")
         self.assertIn("Paris", out.stdout.decode())
         self.assertIn("tok/s", out.stderr.decode())
 

@@ -1,4 +1,4 @@
-#include "coordinator/api/chat_prompt.h"
+#include "core/chat/chat_prompt.h"
 
 #include <optional>
 #include <utility>
