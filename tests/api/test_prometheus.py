@@ -106,3 +106,19 @@ def test_prometheus_scrapes_metrics(server, prometheus):
     p50 = query(prometheus, f"histogram_quantile(0.5, strata_time_to_first_token_seconds_bucket{{{label}}})")
     assert p50 and 0 < float(p50[0]["value"][1]) < 60
     wait_for_value(prometheus, f'strata_request_success_total{{{label},finished_reason="stop"}}', 0)
+
+
+def test_grafana_dashboard_queries_return_data(server, prometheus):
+    """Every query of deploy/grafana/strata-dashboard.json parses in Prometheus and, after the traffic of the test
+    above, the core panels return series for this server."""
+    import json
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "grafana", "strata-dashboard.json")
+    with open(path) as f:
+        dashboard = json.load(f)
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(exprs) >= 10
+    for expr in exprs:
+        result = query(prometheus, expr.replace("$model_name", SERVED_NAME))  # asserts the query is valid
+        if expr.startswith(("strata_num_requests_running", "strata_kv_cache_usage_perc")):
+            assert result, f"no series for dashboard query {expr}"
