@@ -163,8 +163,8 @@ int bench_main(int argc, char** argv) {
     return v;
   }();
   std::vector<float> y(128 * 5632);
-  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_1,
-                                 GgmlType::kQ5_0};
+  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K,
+                                 GgmlType::kQ6_K, GgmlType::kQ4_1, GgmlType::kQ5_0};
   if (argc > 2) {  // a single type by name, e.g. Q4_K
     for (GgmlType t : types) {
       if (ggml_type_info(t)->name == argv[2]) types = {t};

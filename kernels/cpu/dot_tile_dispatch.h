@@ -15,9 +15,10 @@ namespace strata::cpu {
 template <int kRows, int kCols, class K>
 void dispatch_dot_tile(const DotTile& t, int rows, int cols) {
   using Fn = void (*)(const DotTile&);
-  static constexpr std::array<Fn, kRows * kCols> kTable = []<size_t... I>(std::index_sequence<I...>) {
+  static constexpr std::array<Fn, kRows* kCols> kTable = []<size_t... I>(std::index_sequence<I...>) {
     return std::array<Fn, kRows * kCols>{&K::template run<I / kCols + 1, I % kCols + 1>...};
-  }(std::make_index_sequence<kRows * kCols>());
+  }
+  (std::make_index_sequence<kRows * kCols>());
   kTable[(rows - 1) * kCols + (cols - 1)](t);
 }
 

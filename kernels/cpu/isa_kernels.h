@@ -20,13 +20,14 @@
 namespace strata::cpu {
 
 struct DotTile {
-  int64_t n = 0;            // elements per row, a multiple of the weight block size
-  const uint8_t* w;         // [rows] weight rows, w_stride bytes apart
+  int64_t n = 0;     // elements per row, a multiple of the weight block size
+  const uint8_t* w;  // [rows] weight rows, w_stride bytes apart
   int64_t w_stride = 0;
-  const uint8_t* a;         // [cols] activation rows in the partner format, a_stride bytes apart
+  const uint8_t* a;  // [cols] activation rows in the partner format, a_stride bytes apart
   int64_t a_stride = 0;
-  float* y;                 // y[c * ldy + r] = dot(weight row r, activation row c)
+  float* y;  // y[c * ldy + r] = dot(weight row r, activation row c)
   int64_t ldy = 0;
+  int64_t prefetch = 0;  // > 0: the SIMD kernels prefetch the weights this many bytes ahead into L2 (GEMV)
 };
 
 }  // namespace strata::cpu

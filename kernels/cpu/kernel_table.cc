@@ -6,17 +6,17 @@ namespace strata::cpu {
 namespace {
 
 #define STRATA_CPU_TABLE(ns, kIsa)                                 \
-  [] {                                                            \
-    IsaKernels t;                                                 \
-    t.isa = kIsa;                                                 \
-    t.tile_rows = ns::kTileRows;                                  \
-    t.tile_rows_k = ns::kTileRowsK;                               \
-    t.tile_cols = ns::kTileCols;                                  \
-    t.quantize_q8_0 = ns::quantize_row_q8_0;                      \
-    t.quantize_q8_1 = ns::quantize_row_q8_1;                      \
-    t.quantize_q8_k = ns::quantize_row_q8_k;                      \
-    t.dots[static_cast<int>(GgmlType::kF32)] = ns::dot_f32_f32;   \
-    t.dots[static_cast<int>(GgmlType::kF16)] = ns::dot_f16_f32;   \
+  [] {                                                             \
+    IsaKernels t;                                                  \
+    t.isa = kIsa;                                                  \
+    t.tile_rows = ns::kTileRows;                                   \
+    t.tile_rows_k = ns::kTileRowsK;                                \
+    t.tile_cols = ns::kTileCols;                                   \
+    t.quantize_q8_0 = ns::quantize_row_q8_0;                       \
+    t.quantize_q8_1 = ns::quantize_row_q8_1;                       \
+    t.quantize_q8_k = ns::quantize_row_q8_k;                       \
+    t.dots[static_cast<int>(GgmlType::kF32)] = ns::dot_f32_f32;    \
+    t.dots[static_cast<int>(GgmlType::kF16)] = ns::dot_f16_f32;    \
     t.dots[static_cast<int>(GgmlType::kQ4_0)] = ns::dot_q4_0_q8_0; \
     t.dots[static_cast<int>(GgmlType::kQ4_1)] = ns::dot_q4_1_q8_1; \
     t.dots[static_cast<int>(GgmlType::kQ5_0)] = ns::dot_q5_0_q8_0; \
@@ -27,8 +27,8 @@ namespace {
     t.dots[static_cast<int>(GgmlType::kQ4_K)] = ns::dot_q4_k_q8_k; \
     t.dots[static_cast<int>(GgmlType::kQ5_K)] = ns::dot_q5_k_q8_k; \
     t.dots[static_cast<int>(GgmlType::kQ6_K)] = ns::dot_q6_k_q8_k; \
-    t.dot_bf16 = ns::dot_bf16_f32;                                \
-    return t;                                                     \
+    t.dot_bf16 = ns::dot_bf16_f32;                                 \
+    return t;                                                      \
   }()
 
 const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);

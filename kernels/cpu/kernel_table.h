@@ -15,8 +15,8 @@ using DotTileFn = void (*)(const DotTile& t, int rows, int cols);
 
 // How one weight type is multiplied on one ISA.
 struct WeightKernel {
-  DotTileFn dot = nullptr;            // null: type not supported
-  int tile_rows = 1;                  // largest tile `dot` takes
+  DotTileFn dot = nullptr;  // null: type not supported
+  int tile_rows = 1;        // largest tile `dot` takes
   int tile_cols = 1;
   GgmlType partner = GgmlType::kF32;  // activation format; kF32 means plain floats
   QuantizeRowFn quantize = nullptr;   // f32 -> partner; null for float types

@@ -44,18 +44,18 @@ struct DotFloat {
   template <int R, int C>
   static void run(const DotTile& t) {
     __m256 acc[R][C][2];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c][0] = acc[r][c][1] = _mm256_setzero_ps();
     auto step = [&](int64_t e, int slot) {
       __m256 wv[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) wv[r] = Load::vec(t.w + r * t.w_stride, e);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const __m256 xv = _mm256_loadu_ps(reinterpret_cast<const float*>(t.a + c * t.a_stride) + e);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) acc[r][c][slot] = _mm256_fmadd_ps(wv[r], xv, acc[r][c][slot]);
       }
     };
@@ -65,9 +65,9 @@ struct DotFloat {
       step(e + 8, 1);
     }
     for (; e + 8 <= t.n; e += 8) step(e, 0);
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const auto* x = reinterpret_cast<const float*>(t.a + c * t.a_stride);
         float sum = x86::hsum(_mm256_add_ps(acc[r][c][0], acc[r][c][1]));

@@ -35,16 +35,15 @@ inline __m256 fp16_fields_8(const uint8_t* p) {
   static_assert(kStride % 2 == 0 && kOffset % 2 == 0 && (7 * kStride + kOffset) / 2 < 128);
   constexpr int kWords = (8 * kStride - kOffset) / 2;  // readable words from p + kOffset
   static_assert(kWords >= 64);
-  constexpr auto word = [](int j) { return (kOffset + j * kStride) / 2 - kOffset / 2; };
-  alignas(64) static constexpr int16_t kLo[32] = {word(0), word(1), word(2), word(3),
+  constexpr auto word = [](int j) { return j * kStride / 2; };  // block j's field, in words from p + kOffset
+  alignas(64) static constexpr int16_t kLo[32] = {word(0),      word(1),      word(2),      word(3),
                                                   word(4) & 63, word(5) & 63, word(6) & 63, word(7) & 63};
   const uint8_t* base = p + kOffset;
-  __m512i h = _mm512_permutex2var_epi16(_mm512_loadu_si512(base), _mm512_load_si512(kLo),
-                                        _mm512_loadu_si512(base + 64));
+  __m512i h =
+      _mm512_permutex2var_epi16(_mm512_loadu_si512(base), _mm512_load_si512(kLo), _mm512_loadu_si512(base + 64));
   if constexpr (word(7) >= 64) {
     // Words 64..127 for the blocks whose field lies beyond the first 128 bytes, blended into their positions.
-    alignas(64) static constexpr int16_t kHi[32] = {0, 0, 0, 0, word(4) & 63, word(5) & 63, word(6) & 63,
-                                                    word(7) & 63};
+    alignas(64) static constexpr int16_t kHi[32] = {0, 0, 0, 0, word(4) & 63, word(5) & 63, word(6) & 63, word(7) & 63};
     constexpr auto mask_words = [](int first) {
       const int n = kWords - first < 0 ? 0 : (kWords - first > 32 ? 32 : kWords - first);
       return static_cast<__mmask32>(n == 32 ? 0xFFFFFFFFu : (1u << n) - 1u);
@@ -61,8 +60,8 @@ inline __m256 fp16_fields_8(const uint8_t* p) {
 
 // Lanes 0-7 of a 64-element step belong to block 2s of a group of 8, lanes 8-15 to block 2s + 1.
 inline __m512 step_scale(__m256 v8, int s) {
-  const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
-                                       _mm512_set1_epi32(2 * s));
+  const __m512i idx =
+      _mm512_add_epi32(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_set1_epi32(2 * s));
   return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(v8));
 }
 
@@ -115,7 +114,7 @@ struct WideLegacy {
     const __m512i zero_point = _mm512_set1_epi8(static_cast<char>(kZero));
     const __m512i nibble_shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
     // scale[r][c]: the step's dx * dy per lane.
-    auto step = [&](int64_t i, bool pair, int slot, const __m512 (&scale)[R][C]) {
+    auto step = [&](int64_t i, bool pair, int slot, const __m512(&scale)[R][C]) {
       __m512i wq[R];
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
@@ -162,6 +161,7 @@ struct WideLegacy {
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const auto* b = reinterpret_cast<const uint8_t*>(&weight_block<Block>(t, r, i));
+        prefetch_ahead(t, b, 8 * sizeof(Block));
         dx8[r] = fp16_fields_8<sizeof(Block), 0>(b);
         if constexpr (kHasMin) mx8[r] = fp16_fields_8<sizeof(Block), kMinOffset>(b);
       }
@@ -214,8 +214,8 @@ struct WideLegacy {
         for (int c = 0; c < C; ++c) {
           const Partner* y = &act_block<Partner>(t, c, j);
           const float d0 = fp16(b[0].d) * fp16(y[0].d);
-          scale[r][c] = pair ? pair_scale(d0, fp16(b[1].d) * fp16(y[1].d))
-                             : _mm512_maskz_mov_ps(0x00FF, _mm512_set1_ps(d0));
+          scale[r][c] =
+              pair ? pair_scale(d0, fp16(b[1].d) * fp16(y[1].d)) : _mm512_maskz_mov_ps(0x00FF, _mm512_set1_ps(d0));
         }
       }
       step(j, pair, slot, scale);
@@ -253,26 +253,26 @@ struct WideQ4K {
   static void run(const DotTile& t) {
     __m512 acc[R][C];
     __m128 acc_m[R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps(), acc_m[r][c] = _mm_setzero_ps();
     // After packs_epi32(dp[2p], dp[2p + 1]), 128-bit lane L holds 4 words of sub-block 4p + (L >= 2) and then 4 of
     // sub-block 4p + 2 + (L >= 2); these indices pick those sub-blocks' scales (words 0..7 of the unpacked scales).
-    const __m512i scale_idx[2] = {
-        _mm512_set_epi16(3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0,
-                         0),
-        _mm512_set_epi16(7, 7, 7, 7, 5, 5, 5, 5, 7, 7, 7, 7, 5, 5, 5, 5, 6, 6, 6, 6, 4, 4, 4, 4, 6, 6, 6, 6, 4, 4, 4,
-                         4)};
+    const __m512i scale_idx[2] = {_mm512_set_epi16(3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0,
+                                                   0, 2, 2, 2, 2, 0, 0, 0, 0),
+                                  _mm512_set_epi16(7, 7, 7, 7, 5, 5, 5, 5, 7, 7, 7, 7, 5, 5, 5, 5, 6, 6, 6, 6, 4, 4, 4,
+                                                   4, 6, 6, 6, 6, 4, 4, 4, 4)};
     const __m512i nibble_shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       __m512i wq[R][4], sc[R][2];
       __m128i mins[R];
       float d[R], dmin[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const BlockQ4_K& x = weight_block<BlockQ4_K>(t, r, i);
+        prefetch_ahead(t, &x, sizeof(BlockQ4_K));
         uint32_t utmp[4];
         unpack_k4_scales(x.scales, utmp);
         const __m256i mins_scales = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(utmp)));
@@ -280,7 +280,7 @@ struct WideQ4K {
         const __m512i scales16 = _mm512_castsi256_si512(mins_scales);
         sc[r][0] = _mm512_permutexvar_epi16(scale_idx[0], scales16);
         sc[r][1] = _mm512_permutexvar_epi16(scale_idx[1], scales16);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < 4; ++j) {
           const __m512i bits = _mm512_broadcast_i64x4(load256(x.qs + 32 * j));
           wq[r][j] = _mm512_and_si512(_mm512_srlv_epi64(bits, nibble_shift), low4);
@@ -288,18 +288,18 @@ struct WideQ4K {
         d[r] = fp16(x.d);
         dmin[r] = fp16(x.dmin);
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
         __m512i yq[4];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < 4; ++j) yq[j] = _mm512_loadu_si512(y.qs + 64 * j);
         const __m256i bsums = load256(y.bsums);
         const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           __m512i dp[4];
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int j = 0; j < 4; ++j) dp[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[r][j], yq[j]);
           const __m512i sumi = _mm512_add_epi32(_mm512_madd_epi16(_mm512_packs_epi32(dp[0], dp[1]), sc[r][0]),
                                                 _mm512_madd_epi16(_mm512_packs_epi32(dp[2], dp[3]), sc[r][1]));
@@ -309,9 +309,9 @@ struct WideQ4K {
         }
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = _mm512_reduce_add_ps(acc[r][c]) + hsum(acc_m[r][c]);
   }
 };
@@ -340,20 +340,20 @@ struct DotFloat {
   template <int R, int C>
   static void run(const DotTile& t) {
     __m512 acc[2][R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int s = 0; s < 2; ++s)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) acc[s][r][c] = _mm512_setzero_ps();
     auto step = [&](int64_t e, int slot, __mmask16 m) {
       __m512 wv[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) wv[r] = Load::vec(t.w + r * t.w_stride, e, m);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const __m512 xv = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(t.a + c * t.a_stride) + e);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) acc[slot][r][c] = _mm512_fmadd_ps(wv[r], xv, acc[slot][r][c]);
       }
     };
@@ -363,30 +363,20 @@ struct DotFloat {
       step(e + 16, 1, 0xFFFF);
     }
     for (; e < t.n; e += 16) step(e, 0, t.n - e >= 16 ? __mmask16{0xFFFF} : tail_mask16(t.n - e));
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][r][c], acc[1][r][c]));
   }
 };
 
 }  // namespace
 
-void dot_q4_0_q8_0(const DotTile& t, int rows, int cols) {
-  detail::dispatch<WideLegacy<Legacy::kQ4_0>>(t, rows, cols);
-}
-void dot_q4_1_q8_1(const DotTile& t, int rows, int cols) {
-  detail::dispatch<WideLegacy<Legacy::kQ4_1>>(t, rows, cols);
-}
-void dot_q5_0_q8_0(const DotTile& t, int rows, int cols) {
-  detail::dispatch<WideLegacy<Legacy::kQ5_0>>(t, rows, cols);
-}
-void dot_q5_1_q8_1(const DotTile& t, int rows, int cols) {
-  detail::dispatch<WideLegacy<Legacy::kQ5_1>>(t, rows, cols);
-}
-void dot_q8_0_q8_0(const DotTile& t, int rows, int cols) {
-  detail::dispatch<WideLegacy<Legacy::kQ8_0>>(t, rows, cols);
-}
+void dot_q4_0_q8_0(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ4_0>>(t, rows, cols); }
+void dot_q4_1_q8_1(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ4_1>>(t, rows, cols); }
+void dot_q5_0_q8_0(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ5_0>>(t, rows, cols); }
+void dot_q5_1_q8_1(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ5_1>>(t, rows, cols); }
+void dot_q8_0_q8_0(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ8_0>>(t, rows, cols); }
 void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) { detail::dispatch_k<WideQ4K>(t, rows, cols); }
 void dot_f16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF16>>(t, rows, cols); }
 void dot_bf16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadBF16>>(t, rows, cols); }

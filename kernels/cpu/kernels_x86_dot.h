@@ -10,7 +10,6 @@
 // Why 256-bit here: GEMV is bound by memory bandwidth, not by vector width; every block format's natural unit is
 // 32 elements (one ymm of bytes), so these need no cross-block shuffles.
 
-
 namespace detail {
 
 using namespace x86;
@@ -21,7 +20,7 @@ inline float quantize_32(const float* x, int8_t* q, float* amax_out = nullptr) {
   __m256 v[4];
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   __m256 amax = _mm256_setzero_ps();
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int j = 0; j < 4; ++j) {
     v[j] = _mm256_loadu_ps(x + 8 * j);
     amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_bit, v[j]));
@@ -35,7 +34,7 @@ inline float quantize_32(const float* x, int8_t* q, float* amax_out = nullptr) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   const __m256 mul = _mm256_set1_ps(id);
   __m256i i32[4];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int j = 0; j < 4; ++j) i32[j] = _mm256_cvtps_epi32(_mm256_mul_ps(v[j], mul));  // nearest-even (MXCSR)
   // Pack 32-bit -> 8-bit; the packs work per 128-bit lane, so fix the order with one permute.
   const __m256i i16a = _mm256_packs_epi32(i32[0], i32[1]);
@@ -49,7 +48,7 @@ inline float quantize_32(const float* x, int8_t* q, float* amax_out = nullptr) {
 // Quantizes 32 floats with a given inverse scale (Q8_K: one scale for 256 elements).
 inline __m256i quantize_32_with(const float* x, __m256 mul) {
   __m256i i32[4];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int j = 0; j < 4; ++j) i32[j] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * j), mul));
   const __m256i i8 = _mm256_packs_epi16(_mm256_packs_epi32(i32[0], i32[1]), _mm256_packs_epi32(i32[2], i32[3]));
   return _mm256_permutevar8x32_epi32(i8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
@@ -127,6 +126,14 @@ void quantize_row_q8_k(const float* x, void* y, int64_t k) {
 
 namespace detail {
 
+// Software prefetch of the weights t.prefetch bytes ahead of `bytes` bytes at p, into L2, spread over the kernel's
+// blocks: one burst per row tile would fill the core's few line-fill buffers and stall the demand loads behind it.
+inline void prefetch_ahead(const DotTile& t, const void* p, int bytes) {
+  if (t.prefetch == 0) return;
+  const char* ahead = static_cast<const char*>(p) + t.prefetch;
+  for (int off = 0; off < bytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
+}
+
 template <typename Block>
 inline const Block& weight_block(const DotTile& t, int r, int64_t i) {
   return reinterpret_cast<const Block*>(t.w + r * t.w_stride)[i];
@@ -145,19 +152,20 @@ struct DotSym8 {
   static void run(const DotTile& t) {
     const int64_t nb = t.n / 32;
     __m256 acc[2][R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int s = 0; s < 2; ++s)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) acc[s][r][c] = _mm256_setzero_ps();
     const __m256i eight = _mm256_set1_epi8(8);
     auto block = [&](int64_t i, int slot) {
       __m256i qx[R];
       float dx[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const Block& b = weight_block<Block>(t, r, i);
+        prefetch_ahead(t, &b, sizeof(Block));
         if constexpr (kQ8) {
           qx[r] = load256(b.qs);
         } else {
@@ -167,7 +175,7 @@ struct DotSym8 {
         }
         dx[r] = fp16(b.d);
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_0& y = act_block<BlockQ8_0>(t, c, i);
         const __m256i qy = load256(y.qs);
@@ -175,7 +183,7 @@ struct DotSym8 {
         // (q - 8) . y = q . y - 8 * sum(y) with VNNI: two dots beat the three-op sign trick.
         __m256i ysum8 = _mm256_setzero_si256();
         if constexpr (!kQ8 && kHasVnni) ysum8 = dot_u8s8(_mm256_setzero_si256(), eight, qy);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           __m256i p;
           if constexpr (!kQ8 && kHasVnni) {
@@ -194,9 +202,9 @@ struct DotSym8 {
       block(i + 1, 1);
     }
     if (i < nb) block(i, 0);
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = hsum(_mm256_add_ps(acc[0][r][c], acc[1][r][c]));
   }
 };
@@ -210,16 +218,17 @@ struct DotLegacy {
   static void run(const DotTile& t) {
     __m256 acc[R][C];
     float mins[R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps(), mins[r][c] = 0.0f;
     for (int64_t i = 0; i < t.n / 32; ++i) {
       __m256i qx[R];
       float dx[R], mx[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const Block& b = weight_block<Block>(t, r, i);
+        prefetch_ahead(t, &b, sizeof(Block));
         qx[r] = unpack_nibbles_32(b.qs);
         if constexpr (kFive) {
           const __m256i bits = expand_bits_32(b.qh);
@@ -233,12 +242,12 @@ struct DotLegacy {
         dx[r] = fp16(b.d);
         if constexpr (kHasMin) mx[r] = fp16(b.m);
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const Partner& y = act_block<Partner>(t, c, i);
         const __m256i qy = load256(y.qs);
         const float dy = fp16(y.d);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           __m256i p;
           if constexpr (kHasMin) {
@@ -251,9 +260,9 @@ struct DotLegacy {
         }
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = hsum(acc[r][c]) + mins[r][c];
   }
 };
@@ -263,16 +272,17 @@ struct DotQ2K {
   template <int R, int C>
   static void run(const DotTile& t) {
     __m256 acc[R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       __m256i mins16[R], sc[R][2];
       float d[R], dmin[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const BlockQ2_K& x = weight_block<BlockQ2_K>(t, r, i);
+        prefetch_ahead(t, &x, sizeof(BlockQ2_K));
         const __m128i sc_bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales));
         mins16[r] = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc_bytes, 4), _mm_set1_epi8(0x0F)));
         const __m256i scales16 = _mm256_cvtepu8_epi16(_mm_and_si128(sc_bytes, _mm_set1_epi8(0x0F)));
@@ -282,36 +292,36 @@ struct DotQ2K {
         dmin[r] = fp16(x.dmin);
       }
       __m256i sumi[R][C];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) sumi[r][c] = _mm256_setzero_si256();
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 4
         for (int s = 0; s < 4; ++s) {
           __m256i q2[R], scp[R];
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int r = 0; r < R; ++r) {
             const __m256i q2bits = load256(weight_block<BlockQ2_K>(t, r, i).qs + 32 * h);
             q2[r] = _mm256_and_si256(_mm256_srli_epi16(q2bits, 2 * s), _mm256_set1_epi8(3));
             scp[r] = _mm256_shuffle_epi8(sc[r][h], word_pick_mask(2 * s, 2 * s + 1));
           }
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int c = 0; c < C; ++c) {
             const __m256i y8 = load256(act_block<BlockQ8_K>(t, c, i).qs + 128 * h + 32 * s);
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
               sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(scp[r], _mm256_maddubs_epi16(q2[r], y8)));
             }
           }
         }
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
         const __m256i bsums = load256(y.bsums);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           const __m256i mins_prod = _mm256_madd_epi16(mins16[r], bsums);
           acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * d[r]), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
@@ -319,9 +329,9 @@ struct DotQ2K {
         }
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = hsum(acc[r][c]);
   }
 };
@@ -331,16 +341,17 @@ struct DotQ3K {
   template <int R, int C>
   static void run(const DotTile& t) {
     __m256 acc[R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       __m256i sc[R][2], hbits[R];
       float d[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const BlockQ3_K& x = weight_block<BlockQ3_K>(t, r, i);
+        prefetch_ahead(t, &x, sizeof(BlockQ3_K));
         alignas(16) int8_t sc8[16];
         for (int g = 0; g < 16; ++g) sc8[g] = static_cast<int8_t>(q3_k_scale(g, x.scales));
         const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(sc8)));
@@ -350,16 +361,16 @@ struct DotQ3K {
         d[r] = fp16(x.d);
       }
       __m256i sumi[R][C];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) sumi[r][c] = _mm256_setzero_si256();
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 4
         for (int s = 0; s < 4; ++s) {
           __m256i q2[R], neg4[R], scp[R];
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int r = 0; r < R; ++r) {
             const __m256i q3bits = load256(weight_block<BlockQ3_K>(t, r, i).qs + 32 * h);
             q2[r] = _mm256_and_si256(_mm256_srli_epi16(q3bits, 2 * s), _mm256_set1_epi8(3));
@@ -368,10 +379,10 @@ struct DotQ3K {
             neg4[r] = _mm256_slli_epi16(_mm256_xor_si256(hb, _mm256_set1_epi8(1)), 2);
             scp[r] = _mm256_shuffle_epi8(sc[r][h], word_pick_mask(2 * s, 2 * s + 1));
           }
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int c = 0; c < C; ++c) {
             const __m256i y8 = load256(act_block<BlockQ8_K>(t, c, i).qs + 128 * h + 32 * s);
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
               const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q2[r], y8), _mm256_maddubs_epi16(neg4[r], y8));
               sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(scp[r], p16));
@@ -379,18 +390,18 @@ struct DotQ3K {
           }
         }
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const float yd = act_block<BlockQ8_K>(t, c, i).d;
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(yd * d[r]), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
         }
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = hsum(acc[r][c]);
   }
 };
@@ -402,17 +413,18 @@ struct DotQ45K {
   static void run(const DotTile& t) {
     __m256 acc[R][C];
     __m128 acc_m[R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps(), acc_m[r][c] = _mm_setzero_ps();
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       __m256i sc[R], hbits[R];
       __m128i mins[R];
       float d[R], dmin[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const Block& x = weight_block<Block>(t, r, i);
+        prefetch_ahead(t, &x, sizeof(Block));
         uint32_t utmp[4];
         unpack_k4_scales(x.scales, utmp);
         const __m256i mins_scales = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(utmp)));
@@ -423,45 +435,45 @@ struct DotQ45K {
         dmin[r] = fp16(x.dmin);
       }
       __m256i sumi[R][C];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) sumi[r][c] = _mm256_setzero_si256();
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) {
         __m256i lo[R], hi[R], sc_lo[R], sc_hi[R];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           const __m256i bits = load256(weight_block<Block>(t, r, i).qs + 32 * j);
           lo[r] = _mm256_and_si256(bits, _mm256_set1_epi8(0x0F));
           hi[r] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), _mm256_set1_epi8(0x0F));
           if constexpr (kHighBit) {
             const __m256i one = _mm256_set1_epi8(1);
-            lo[r] = _mm256_or_si256(lo[r],
-                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits[r], 2 * j), one), 4));
+            lo[r] =
+                _mm256_or_si256(lo[r], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits[r], 2 * j), one), 4));
             hi[r] = _mm256_or_si256(
                 hi[r], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits[r], 2 * j + 1), one), 4));
           }
           sc_lo[r] = _mm256_shuffle_epi8(sc[r], word_pick_mask(2 * j, 2 * j));
           sc_hi[r] = _mm256_shuffle_epi8(sc[r], word_pick_mask(2 * j + 1, 2 * j + 1));
         }
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
           const int8_t* q8 = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
           const __m256i y_lo = load256(q8), y_hi = load256(q8 + 32);
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int r = 0; r < R; ++r) {
             sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(sc_lo[r], _mm256_maddubs_epi16(lo[r], y_lo)));
             sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(sc_hi[r], _mm256_maddubs_epi16(hi[r], y_hi)));
           }
         }
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
         const __m256i bsums = load256(y.bsums);
         const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           const __m128i prod = _mm_madd_epi16(mins[r], q8s);
           acc_m[r][c] = _mm_fmadd_ps(_mm_set1_ps(-y.d * dmin[r]), _mm_cvtepi32_ps(prod), acc_m[r][c]);
@@ -469,9 +481,9 @@ struct DotQ45K {
         }
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = hsum(acc[r][c]) + hsum(acc_m[r][c]);
   }
 };
@@ -481,32 +493,33 @@ struct DotQ6K {
   template <int R, int C>
   static void run(const DotTile& t) {
     __m256 acc[R][C];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x03);
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       __m256i scales16[R], sc[R][2];
       float d[R];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const BlockQ6_K& x = weight_block<BlockQ6_K>(t, r, i);
+        prefetch_ahead(t, &x, sizeof(BlockQ6_K));
         scales16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
         sc[r][0] = _mm256_permute2x128_si256(scales16[r], scales16[r], 0x00);
         sc[r][1] = _mm256_permute2x128_si256(scales16[r], scales16[r], 0x11);
         d[r] = fp16(x.d);
       }
       __m256i sumi[R][C];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < C; ++c) sumi[r][c] = _mm256_setzero_si256();
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         __m256i q[R][4];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           const BlockQ6_K& x = weight_block<BlockQ6_K>(t, r, i);
           const __m256i l1 = load256(x.ql + 64 * h), l2 = load256(x.ql + 64 * h + 32), hb = load256(x.qh + 32 * h);
@@ -521,23 +534,23 @@ struct DotQ6K {
 #pragma GCC unroll 4
         for (int s = 0; s < 4; ++s) {
           __m256i scp[R];
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int r = 0; r < R; ++r) scp[r] = _mm256_shuffle_epi8(sc[r][h], word_pick_mask(2 * s, 2 * s + 1));
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int c = 0; c < C; ++c) {
             const __m256i y8 = load256(act_block<BlockQ8_K>(t, c, i).qs + 128 * h + 32 * s);
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
               sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(scp[r], _mm256_maddubs_epi16(q[r][s], y8)));
             }
           }
         }
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
         const __m256i bsums = load256(y.bsums);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           // The -32 offset: sum_g sc[g] * 32 * bsum[g], taken out once per super-block.
           const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(scales16[r], bsums), 5);
@@ -546,9 +559,9 @@ struct DotQ6K {
         }
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = hsum(acc[r][c]);
   }
 };
