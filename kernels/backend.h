@@ -36,10 +36,10 @@ struct RopeParams {
 // the positions p of its sequence with max(0, pos - window + 1) <= p <= pos (window 0: no limit), reading position p
 // from block block_tables[seq][p / block_size], slot p % block_size.
 struct PagedAttentionArgs {
-  const float* q = nullptr;            // [n_tokens, n_head, head_dim_k]
-  float* out = nullptr;                // [n_tokens, n_head, head_dim_v]
-  const uint16_t* k_cache = nullptr;   // [n_blocks, block_size, n_head_kv, head_dim_k] f16
-  const uint16_t* v_cache = nullptr;   // [n_blocks, block_size, n_head_kv, head_dim_v] f16
+  const float* q = nullptr;               // [n_tokens, n_head, head_dim_k]
+  float* out = nullptr;                   // [n_tokens, n_head, head_dim_v]
+  const uint16_t* k_cache = nullptr;      // [n_blocks, block_size, n_head_kv, head_dim_k] f16
+  const uint16_t* v_cache = nullptr;      // [n_blocks, block_size, n_head_kv, head_dim_v] f16
   const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
   const int32_t* token_seq = nullptr;     // [n_tokens]
   const int32_t* token_pos = nullptr;     // [n_tokens]
@@ -92,7 +92,7 @@ class Backend {
                         const float* v,        // [n_tokens, kv_dim_v]
                         const int32_t* slots,  // [n_tokens]
                         int64_t n_tokens, int64_t kv_dim_k, int64_t kv_dim_v,
-                        uint16_t* k_cache,     // [n_slots, kv_dim_k]
+                        uint16_t* k_cache,       // [n_slots, kv_dim_k]
                         uint16_t* v_cache) = 0;  // [n_slots, kv_dim_v]
   virtual void paged_attention(const PagedAttentionArgs& args) = 0;
 };

@@ -17,8 +17,8 @@ absl::StatusOr<std::unique_ptr<LocalModel>> LocalModel::load(const std::string& 
   m->block_size = options.block_size;
   const int64_t kv_tokens = options.kv_tokens > 0 ? options.kv_tokens : std::min<int64_t>(m->config.n_ctx_train, 4096);
   const int64_t n_blocks = (kv_tokens + options.block_size - 1) / options.block_size;
-  STRATA_ASSIGN_OR_RETURN(m->cache, KvCache::create(*m->backend, m->config, m->config.n_layer, n_blocks,
-                                                    options.block_size));
+  STRATA_ASSIGN_OR_RETURN(m->cache,
+                          KvCache::create(*m->backend, m->config, m->config.n_layer, n_blocks, options.block_size));
   m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->cache, *m->backend);
   return m;
 }

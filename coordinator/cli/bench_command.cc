@@ -125,12 +125,15 @@ void register_bench_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prompt and decode speed and decode memory bandwidth");
   cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
-  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill (0: skip)")->capture_default_str()
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill (0: skip)")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{16384}));
-  cmd->add_option("-n,--n-gen", o->n_gen, "Tokens to decode (0: skip)")->capture_default_str()
+  cmd->add_option("-n,--n-gen", o->n_gen, "Tokens to decode (0: skip)")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{16384}));
   cmd->add_option("-t,--threads", o->threads, "CPU threads")->capture_default_str();
-  cmd->add_option("-r,--repetitions", o->repetitions, "Measured repetitions")->capture_default_str()
+  cmd->add_option("-r,--repetitions", o->repetitions, "Measured repetitions")
+      ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--no-bandwidth", o->skip_bandwidth, "Skip measuring the machine's read bandwidth");
   cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });

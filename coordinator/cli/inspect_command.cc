@@ -97,8 +97,8 @@ int run_inspect(const InspectOptions& options) {
     for (const auto& [type, s] : quant_mix) {
       out["quant_mix"][type] = {{"tensors", s.tensors}, {"bytes", s.bytes}, {"params", s.params}};
     }
-    out["tokenizer"] = {{"model", tok_model}, {"pre", tok_pre}, {"n_tokens", n_tokens}, {"bos_id", bos},
-                        {"eos_id", eos},      {"chat_template", has_template}};
+    out["tokenizer"] = {{"model", tok_model}, {"pre", tok_pre}, {"n_tokens", n_tokens},
+                        {"bos_id", bos},      {"eos_id", eos},  {"chat_template", has_template}};
     if (config.ok()) {
       const ModelConfig& c = *config;
       const KvCacheEstimate kv = estimate_kv_cache(c, options.ctx_size);
@@ -154,8 +154,8 @@ int run_inspect(const InspectOptions& options) {
                 static_cast<long long>(c.head_dim_k));
     if (c.sliding_window > 0) {
       std::printf(", sliding window %lld (%s)", static_cast<long long>(c.sliding_window),
-                  c.swa_period == 1 ? "every layer" : absl::StrFormat("%d of every %d layers", c.swa_period - 1,
-                                                                      c.swa_period).c_str());
+                  c.swa_period == 1 ? "every layer"
+                                    : absl::StrFormat("%d of every %d layers", c.swa_period - 1, c.swa_period).c_str());
     }
     std::printf("\nrope            %s, %lld dims, base %g%s\n", c.rope_layout == RopeLayout::kNeox ? "neox" : "normal",
                 static_cast<long long>(c.rope_dim), c.rope_freq_base,
@@ -190,9 +190,8 @@ int run_inspect(const InspectOptions& options) {
     std::printf("\n%-36s %-6s %-22s %12s %12s\n", "tensor", "type", "shape", "offset", "bytes");
     for (const GgufTensorInfo& t : file.tensors()) {
       std::printf("%-36s %-6s %-22s %12llu %12llu\n", std::string(t.name).c_str(),
-                  std::string(ggml_type_info(t.type)->name).c_str(),
-                  ("[" + absl::StrJoin(t.shape, ", ") + "]").c_str(), static_cast<unsigned long long>(t.offset),
-                  static_cast<unsigned long long>(t.n_bytes));
+                  std::string(ggml_type_info(t.type)->name).c_str(), ("[" + absl::StrJoin(t.shape, ", ") + "]").c_str(),
+                  static_cast<unsigned long long>(t.offset), static_cast<unsigned long long>(t.n_bytes));
     }
   }
   return config.ok() || !has_tensors ? 0 : 1;
@@ -202,7 +201,8 @@ int run_inspect(const InspectOptions& options) {
 
 void register_inspect_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<InspectOptions>();
-  CLI::App* cmd = app.add_subcommand("inspect", "Show a GGUF model's architecture, size, quant mix, tokenizer and memory needs");
+  CLI::App* cmd =
+      app.add_subcommand("inspect", "Show a GGUF model's architecture, size, quant mix, tokenizer and memory needs");
   cmd->add_option("file", options->path, "GGUF file")->required();
   cmd->add_option("-c,--ctx-size", options->ctx_size, "Context length for the KV cache estimate")
       ->capture_default_str();

@@ -108,10 +108,12 @@ void register_perplexity_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file (llama.cpp-compatible)");
   cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
   cmd->add_option("-f,--file", o->text_path, "Text file")->required();
-  cmd->add_option("-c,--ctx-size", o->ctx_size, "Window size in tokens")->capture_default_str()->check(
-      CLI::Range(int64_t{8}, int64_t{1} << 20));
-  cmd->add_option("-b,--batch-size", o->batch_size, "Tokens per forward step")->capture_default_str()->check(
-      CLI::Range(int64_t{1}, int64_t{8192}));
+  cmd->add_option("-c,--ctx-size", o->ctx_size, "Window size in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{8}, int64_t{1} << 20));
+  cmd->add_option("-b,--batch-size", o->batch_size, "Tokens per forward step")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{8192}));
   cmd->add_option("-t,--threads", o->threads, "CPU threads (0: all cores available)")->capture_default_str();
   cmd->add_option("--chunks", o->max_chunks, "Score at most this many windows (0: all)")->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = run_perplexity(*o); });

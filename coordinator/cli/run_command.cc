@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "core/chat/chat_prompt.h"
 #include "coordinator/cli/commands.h"
 #include "coordinator/kv/block_allocator.h"
+#include "core/chat/chat_prompt.h"
 #include "core/sampling/sampler.h"
 #include "core/tokenizer/incremental_decoder.h"
 #include "worker/local_model.h"
@@ -34,9 +34,7 @@ struct RunOptions {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 int fail(const absl::Status& status) {
   std::fprintf(stderr, "strata run: %s\n", std::string(status.message()).c_str());
@@ -71,9 +69,9 @@ int run_generate(const RunOptions& o) {
   if (prompt.empty()) return fail(absl::InvalidArgumentError("the prompt is empty"));
   const int64_t n_predict = o.n_predict < 0 ? ctx - static_cast<int64_t>(prompt.size()) : o.n_predict;
   if (static_cast<int64_t>(prompt.size()) + n_predict > ctx) {
-    return fail(absl::InvalidArgumentError(
-        "prompt (" + std::to_string(prompt.size()) + " tokens) + -n " + std::to_string(n_predict) +
-        " exceeds the context of " + std::to_string(ctx) + " tokens (raise --ctx-size)"));
+    return fail(absl::InvalidArgumentError("prompt (" + std::to_string(prompt.size()) + " tokens) + -n " +
+                                           std::to_string(n_predict) + " exceeds the context of " +
+                                           std::to_string(ctx) + " tokens (raise --ctx-size)"));
   }
   std::fprintf(stderr, "strata run: %s, %s, loaded in %.2f s, prompt %zu tokens\n", model.config.name.c_str(),
                model.backend->name().c_str(), seconds_since(load_start), prompt.size());
@@ -124,7 +122,8 @@ int run_generate(const RunOptions& o) {
   std::fwrite(rest.data(), 1, rest.size(), stdout);
   std::fputc('\n', stdout);
   const double decode_s = seconds_since(decode_start);
-  std::fprintf(stderr, "strata run: prompt %zu tokens in %.3f s (%.1f tok/s), generated %zu tokens in %.3f s (%.1f tok/s)\n",
+  std::fprintf(stderr,
+               "strata run: prompt %zu tokens in %.3f s (%.1f tok/s), generated %zu tokens in %.3f s (%.1f tok/s)\n",
                prompt.size(), prefill_s, prompt.size() / prefill_s, generated.size(), decode_s,
                generated.empty() ? 0.0 : generated.size() / decode_s);
   return 0;
@@ -148,7 +147,8 @@ void register_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-t,--threads", o->threads, "CPU threads (0: all cores available)")->capture_default_str();
   cmd->add_option("-c,--ctx-size", o->ctx_size, "Context size in tokens (0: the model's, at most 4096)")
       ->capture_default_str();
-  cmd->add_option("-b,--batch-size", o->batch_size, "Prompt tokens per forward step")->capture_default_str()
+  cmd->add_option("-b,--batch-size", o->batch_size, "Prompt tokens per forward step")
+      ->capture_default_str()
       ->check(CLI::Range(1, 8192));
   cmd->add_option("--system", o->system, "System prompt (with --chat)");
   cmd->add_flag("--chat", o->chat, "Render the prompt with the model's chat template (tokenizer.chat_template)");

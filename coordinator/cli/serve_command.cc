@@ -18,11 +18,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/api/api_server.h"
-#include "core/chat/chat_prompt.h"
 #include "coordinator/cli/commands.h"
 #include "coordinator/cluster/embedded_executor.h"
 #include "coordinator/engine/llm_engine.h"
 #include "coordinator/metrics/server_metrics.h"
+#include "core/chat/chat_prompt.h"
 #include "worker/local_model.h"
 #include "worker/shard/kv_cache.h"
 

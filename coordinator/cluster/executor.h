@@ -15,17 +15,17 @@ namespace strata {
 struct ExecutorInfo {
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;
-  int64_t n_kv_blocks = 0;  // physical KV blocks every stage holds
-  int64_t block_size = 0;   // tokens per KV block
+  int64_t n_kv_blocks = 0;          // physical KV blocks every stage holds
+  int64_t block_size = 0;           // tokens per KV block
   std::vector<int32_t> eog_tokens;  // end-of-generation ids (EOS, EOT, ...)
 };
 
 struct StepSequence {
   uint64_t seq_id = 0;
-  SequenceStep step;               // tokens, start_pos, block table (all_logits is ignored)
-  bool sample = false;             // false for a prefill chunk that does not reach the prompt's end
-  SamplingParams sampling;         // with `sample`
-  std::vector<int32_t> prompt;     // on a sequence's first sampling step: its prompt, for the repetition penalty
+  SequenceStep step;            // tokens, start_pos, block table (all_logits is ignored)
+  bool sample = false;          // false for a prefill chunk that does not reach the prompt's end
+  SamplingParams sampling;      // with `sample`
+  std::vector<int32_t> prompt;  // on a sequence's first sampling step: its prompt, for the repetition penalty
 };
 
 struct StepOutput {

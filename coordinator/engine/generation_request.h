@@ -23,9 +23,9 @@ const char* finish_reason_name(FinishReason reason);  // "stop", "length", "canc
 struct GenerationRequest {
   std::vector<int32_t> prompt;  // token ids, BOS included when the model wants one
   SamplingParams sampling;
-  int64_t max_tokens = 16;      // generated tokens at most; the engine also stops at the context length
+  int64_t max_tokens = 16;  // generated tokens at most; the engine also stops at the context length
   bool ignore_eos = false;
-  std::string model_name;       // for metric labels and logs
+  std::string model_name;  // for metric labels and logs
 };
 
 // One generated token, or the final event of a request. Events of one request arrive in order, on the engine thread.

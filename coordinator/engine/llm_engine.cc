@@ -8,24 +8,27 @@ namespace strata {
 
 const char* finish_reason_name(FinishReason reason) {
   switch (reason) {
-    case FinishReason::kNone: return "none";
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kCancelled: return "cancelled";
-    case FinishReason::kError: return "error";
+    case FinishReason::kNone:
+      return "none";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
+    case FinishReason::kError:
+      return "error";
   }
   return "unknown";
 }
 
 LlmEngine::LlmEngine(Executor& executor, const EngineOptions& options, ServerMetrics* metrics)
-    : executor_(executor), scheduler_options_(options.scheduler), max_waiting_(options.max_waiting),
-      metrics_(metrics) {
+    : executor_(executor), scheduler_options_(options.scheduler), max_waiting_(options.max_waiting), metrics_(metrics) {
   const ExecutorInfo info = executor.info();
   scheduler_options_.n_blocks = info.n_kv_blocks;
   scheduler_options_.block_size = info.block_size;
   // One request must always be able to run alone, or it could wait forever.
-  scheduler_options_.max_model_len =
-      std::min(scheduler_options_.max_model_len, info.n_kv_blocks * info.block_size);
+  scheduler_options_.max_model_len = std::min(scheduler_options_.max_model_len, info.n_kv_blocks * info.block_size);
   scheduler_ = std::make_unique<Scheduler>(scheduler_options_, executor_, metrics_);
   thread_ = std::thread([this] { loop(); });
 }
@@ -56,7 +59,8 @@ absl::StatusOr<uint64_t> LlmEngine::submit(GenerationRequest request, Generation
   if (n_prompt == 0) return reject(absl::InvalidArgumentError("the prompt is empty"));
   const int64_t n_vocab = executor_.info().n_vocab;
   for (int32_t t : request.prompt) {
-    if (t < 0 || t >= n_vocab) return reject(absl::InvalidArgumentError(absl::StrCat("token id ", t, " is outside the vocabulary")));
+    if (t < 0 || t >= n_vocab)
+      return reject(absl::InvalidArgumentError(absl::StrCat("token id ", t, " is outside the vocabulary")));
   }
   if (request.max_tokens < 1) return reject(absl::InvalidArgumentError("max_tokens must be at least 1"));
   if (n_prompt + request.max_tokens > scheduler_options_.max_model_len) {

@@ -44,12 +44,12 @@ class KvBlockAllocator {
   int32_t ref_count(int32_t block) const { return ref_counts_[block]; }
 
  private:
-  std::vector<int32_t> free_;        // never-cached free ids; low ids come out first
-  std::vector<int32_t> ref_counts_;  // [n_blocks]
-  std::vector<uint64_t> block_hash_; // [n_blocks] prefix hash, valid where has_hash_
-  std::vector<uint8_t> has_hash_;    // [n_blocks]
-  std::unordered_map<uint64_t, int32_t> cached_;  // prefix hash -> block
-  std::list<int32_t> evictable_;                  // cached blocks nobody holds, least recently released first
+  std::vector<int32_t> free_;                          // never-cached free ids; low ids come out first
+  std::vector<int32_t> ref_counts_;                    // [n_blocks]
+  std::vector<uint64_t> block_hash_;                   // [n_blocks] prefix hash, valid where has_hash_
+  std::vector<uint8_t> has_hash_;                      // [n_blocks]
+  std::unordered_map<uint64_t, int32_t> cached_;       // prefix hash -> block
+  std::list<int32_t> evictable_;                       // cached blocks nobody holds, least recently released first
   std::vector<std::list<int32_t>::iterator> lru_pos_;  // [n_blocks] position in evictable_
 };
 

@@ -10,8 +10,7 @@ double seconds_between(SteadyTime a, SteadyTime b) { return std::chrono::duratio
 }  // namespace
 
 Scheduler::Scheduler(const SchedulerOptions& options, Executor& executor, ServerMetrics* metrics)
-    : options_(options), executor_(executor), metrics_(metrics),
-      allocator_(static_cast<int32_t>(options.n_blocks)) {}
+    : options_(options), executor_(executor), metrics_(metrics), allocator_(static_cast<int32_t>(options.n_blocks)) {}
 
 Scheduler::~Scheduler() { abort_all(FinishReason::kCancelled, "server shutting down"); }
 
@@ -146,7 +145,8 @@ void Scheduler::complete(ScheduledStep& step, const std::vector<StepOutput>& out
   for (size_t k = 0; k < step.seqs.size(); ++k) {
     SchedulerRequest& r = *step.requests[k];
     r.n_computed += step.n_new[k];
-    if (metrics_ && r.n_computed <= r.n_prompt) metrics_->prompt_tokens_total->Increment(static_cast<double>(step.n_new[k]));
+    if (metrics_ && r.n_computed <= r.n_prompt)
+      metrics_->prompt_tokens_total->Increment(static_cast<double>(step.n_new[k]));
     publish_full_blocks(r);
     if (!step.seqs[k].sample) continue;
     const SampleResult& result = outputs[next_output++].result;

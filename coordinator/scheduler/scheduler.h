@@ -21,11 +21,11 @@
 namespace strata {
 
 struct SchedulerOptions {
-  int64_t max_num_seqs = 64;              // requests in the running batch at most
-  int64_t max_num_batched_tokens = 512;   // tokens computed per step at most
-  int64_t max_model_len = 4096;           // prompt + generated tokens of one request at most
-  int64_t n_blocks = 256;                 // KV blocks in the cache
-  int64_t block_size = 16;                // tokens per block
+  int64_t max_num_seqs = 64;             // requests in the running batch at most
+  int64_t max_num_batched_tokens = 512;  // tokens computed per step at most
+  int64_t max_model_len = 4096;          // prompt + generated tokens of one request at most
+  int64_t n_blocks = 256;                // KV blocks in the cache
+  int64_t block_size = 16;               // tokens per block
   bool enable_prefix_caching = true;
 };
 
@@ -35,12 +35,12 @@ struct SchedulerRequest {
   uint64_t id = 0;
   GenerationRequest request;
   GenerationCallback callback;
-  std::vector<int32_t> tokens;   // prompt, then every generated token
+  std::vector<int32_t> tokens;  // prompt, then every generated token
   int64_t n_prompt = 0;
-  int64_t n_computed = 0;        // leading tokens whose K/V are in the cache
+  int64_t n_computed = 0;  // leading tokens whose K/V are in the cache
   int64_t n_generated = 0;
-  int64_t n_cached_prompt = 0;   // prompt tokens that came from the prefix cache (first admission)
-  int64_t n_published = 0;       // leading full blocks already published to the prefix cache
+  int64_t n_cached_prompt = 0;         // prompt tokens that came from the prefix cache (first admission)
+  int64_t n_published = 0;             // leading full blocks already published to the prefix cache
   std::vector<uint64_t> block_hashes;  // prefix hash of each full block, in order
   std::unique_ptr<SequenceBlocks> blocks;
   bool sampler_started = false;  // the executor holds sampling state for this request

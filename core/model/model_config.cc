@@ -10,7 +10,9 @@
 namespace strata {
 namespace {
 
-std::string shape_string(const std::vector<uint64_t>& shape) { return absl::StrCat("[", absl::StrJoin(shape, ", "), "]"); }
+std::string shape_string(const std::vector<uint64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
 
 // Reads `<arch>.<suffix>` as a positive integer.
 absl::StatusOr<int64_t> read_positive(const GgufFile& file, const std::string& arch, std::string_view suffix) {
@@ -48,9 +50,8 @@ absl::Status validate(const ModelConfig& c) {
                                                    " (grouped-query attention needs whole groups)"));
   }
   if (c.rope_dim > c.head_dim_k || c.rope_dim % 2 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model config: rope.dimension_count ", c.rope_dim, " must be even and at most the head size ",
-                     c.head_dim_k));
+    return absl::InvalidArgumentError(absl::StrCat("model config: rope.dimension_count ", c.rope_dim,
+                                                   " must be even and at most the head size ", c.head_dim_k));
   }
   if (!(c.rms_eps > 0) || !std::isfinite(c.rope_freq_base) || c.rope_freq_base <= 0) {
     return absl::InvalidArgumentError("model config: layer_norm_rms_epsilon and rope.freq_base must be positive");
@@ -67,9 +68,11 @@ absl::StatusOr<ModelConfig> read_model_config(const GgufFile& file) {
   c.arch = std::string(arch_name);
   const ModelArch* arch = find_model_arch(c.arch);
   if (arch == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("model config: architecture '", c.arch,
-                                                   "' is not supported (supported: ",
-                                                   absl::StrJoin(supported_model_archs(), ", ", [](std::string* out, std::string_view name) { out->append(name); }), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model config: architecture '", c.arch, "' is not supported (supported: ",
+                     absl::StrJoin(supported_model_archs(), ", ",
+                                   [](std::string* out, std::string_view name) { out->append(name); }),
+                     ")"));
   }
   if (auto name = file.get_string("general.name"); name.ok()) c.name = std::string(*name);
 

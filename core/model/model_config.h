@@ -34,23 +34,23 @@ struct ModelConfig {
   float rms_eps = 1e-5f;
 
   RopeLayout rope_layout = RopeLayout::kNormal;
-  int64_t rope_dim = 0;             // leading dimensions of each head that are rotated
-  float rope_freq_base = 10000.0f;  // for full-attention layers
+  int64_t rope_dim = 0;                 // leading dimensions of each head that are rotated
+  float rope_freq_base = 10000.0f;      // for full-attention layers
   float rope_freq_base_swa = 10000.0f;  // for sliding-window layers (Gemma 3 uses a different base)
-  float rope_freq_scale = 1.0f;     // linear scaling: position * scale
+  float rope_freq_scale = 1.0f;         // linear scaling: position * scale
 
-  float attn_scale = 0;         // multiplies Q·K; 1/sqrt(head_dim_k) unless the architecture says otherwise
-  int64_t sliding_window = 0;   // tokens a sliding layer attends to (0: none)
-  int swa_period = 0;           // with a window: layer il slides unless (il + 1) % swa_period == 0; 1 = all slide
+  float attn_scale = 0;        // multiplies Q·K; 1/sqrt(head_dim_k) unless the architecture says otherwise
+  int64_t sliding_window = 0;  // tokens a sliding layer attends to (0: none)
+  int swa_period = 0;          // with a window: layer il slides unless (il + 1) % swa_period == 0; 1 = all slide
 
   FfnActivation ffn_activation = FfnActivation::kSilu;
-  bool qkv_bias = false;          // Q/K/V projections carry biases (Qwen2)
-  bool qk_norm = false;           // RMSNorm on each head of Q and K (Gemma 3)
-  bool post_norms = false;        // extra RMSNorm after attention and after the FFN (Gemma 2/3)
-  bool fused_qkv = false;         // one attn_qkv tensor instead of Q, K, V (Phi-3)
-  bool fused_gate_up = false;     // ffn_up holds [gate; up] stacked (Phi-3)
-  bool tied_embeddings = false;   // no output.weight: logits use token_embd
-  float embedding_scale = 1.0f;   // token embeddings are multiplied by this (Gemma: sqrt(n_embd))
+  bool qkv_bias = false;         // Q/K/V projections carry biases (Qwen2)
+  bool qk_norm = false;          // RMSNorm on each head of Q and K (Gemma 3)
+  bool post_norms = false;       // extra RMSNorm after attention and after the FFN (Gemma 2/3)
+  bool fused_qkv = false;        // one attn_qkv tensor instead of Q, K, V (Phi-3)
+  bool fused_gate_up = false;    // ffn_up holds [gate; up] stacked (Phi-3)
+  bool tied_embeddings = false;  // no output.weight: logits use token_embd
+  float embedding_scale = 1.0f;  // token embeddings are multiplied by this (Gemma: sqrt(n_embd))
 
   bool is_sliding_layer(int64_t il) const {
     return sliding_window > 0 && swa_period > 0 && (swa_period == 1 || (il + 1) % swa_period != 0);

@@ -57,9 +57,11 @@ GgmlType tensor_type(const std::string& name, const std::vector<uint64_t>& shape
   if (k_m_mix) {
     int64_t il = -1;
     if (name.rfind("blk.", 0) == 0) il = std::stoll(name.substr(4));
-    if (name == "output.weight") type = GgmlType::kQ6_K;
-    else if (il >= 0 && (name.find("attn_v.weight") != std::string::npos ||
-                         name.find("ffn_down.weight") != std::string::npos) && use_more_bits(il, n_layer)) {
+    if (name == "output.weight")
+      type = GgmlType::kQ6_K;
+    else if (il >= 0 &&
+             (name.find("attn_v.weight") != std::string::npos || name.find("ffn_down.weight") != std::string::npos) &&
+             use_more_bits(il, n_layer)) {
       type = GgmlType::kQ6_K;
     }
   }

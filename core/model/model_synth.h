@@ -16,10 +16,10 @@ struct SynthOptions {
   int64_t n_head = 32;
   int64_t n_head_kv = 8;
   int64_t n_ff = 5632;
-  int64_t n_vocab = 32000;     // ignored with vocab_from: the vocabulary's size wins
+  int64_t n_vocab = 32000;  // ignored with vocab_from: the vocabulary's size wins
   int64_t n_ctx = 4096;
-  std::string type = "Q4_0";   // a GGML type name, or Q4_K_M (Q4_K with Q6_K where llama.cpp's Q4_K_M puts it)
-  std::string vocab_from;      // GGUF whose tokenizer.* metadata is copied
+  std::string type = "Q4_0";     // a GGML type name, or Q4_K_M (Q4_K with Q6_K where llama.cpp's Q4_K_M puts it)
+  std::string vocab_from;        // GGUF whose tokenizer.* metadata is copied
   int64_t sliding_window = 512;  // gemma3 only
   uint64_t seed = 1;
   std::string name = "strata synthetic";

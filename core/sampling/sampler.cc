@@ -13,12 +13,15 @@ absl::Status SamplingParams::validate() const {
   auto bad = [](const char* name, double value, const char* range) {
     return absl::InvalidArgumentError(absl::StrCat(name, " = ", value, " is out of range ", range));
   };
-  if (!std::isfinite(temperature) || temperature < 0 || temperature > 100) return bad("temperature", temperature, "[0, 100]");
+  if (!std::isfinite(temperature) || temperature < 0 || temperature > 100)
+    return bad("temperature", temperature, "[0, 100]");
   if (top_k < 0) return bad("top_k", top_k, "[0, n_vocab] (0 = off)");
   if (!(top_p > 0 && top_p <= 1)) return bad("top_p", top_p, "(0, 1]");
   if (!(min_p >= 0 && min_p <= 1)) return bad("min_p", min_p, "[0, 1]");
-  if (!(repetition_penalty > 0 && repetition_penalty <= 10)) return bad("repetition_penalty", repetition_penalty, "(0, 10]");
-  if (!(frequency_penalty >= -2 && frequency_penalty <= 2)) return bad("frequency_penalty", frequency_penalty, "[-2, 2]");
+  if (!(repetition_penalty > 0 && repetition_penalty <= 10))
+    return bad("repetition_penalty", repetition_penalty, "(0, 10]");
+  if (!(frequency_penalty >= -2 && frequency_penalty <= 2))
+    return bad("frequency_penalty", frequency_penalty, "[-2, 2]");
   if (!(presence_penalty >= -2 && presence_penalty <= 2)) return bad("presence_penalty", presence_penalty, "[-2, 2]");
   if (top_logprobs < 0 || top_logprobs > 20) return bad("top_logprobs", top_logprobs, "[0, 20]");
   return absl::OkStatus();
@@ -38,8 +41,8 @@ SampleResult Sampler::sample(std::span<const float> logits, std::span<const int3
   const float log_norm = max_logit + static_cast<float>(std::log(sum));
 
   work_.assign(logits.begin(), logits.end());
-  const bool penalize = params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f ||
-                        params_.presence_penalty != 0.0f;
+  const bool penalize =
+      params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
   if (penalize) {
     counts_.assign(n_vocab, 0);
     for (int32_t t : generated) {

@@ -12,15 +12,15 @@
 namespace strata {
 
 struct SamplingParams {
-  float temperature = 0.0f;          // <= 0: greedy
-  int32_t top_k = 0;                 // 0: off
-  float top_p = 1.0f;                // 1: off
-  float min_p = 0.0f;                // 0: off; drops tokens with p < min_p * p_max
-  float repetition_penalty = 1.0f;   // 1: off; divides positive / multiplies negative logits of seen tokens
-  float frequency_penalty = 0.0f;    // subtracts count * penalty (generated tokens)
-  float presence_penalty = 0.0f;     // subtracts penalty once per distinct generated token
+  float temperature = 0.0f;         // <= 0: greedy
+  int32_t top_k = 0;                // 0: off
+  float top_p = 1.0f;               // 1: off
+  float min_p = 0.0f;               // 0: off; drops tokens with p < min_p * p_max
+  float repetition_penalty = 1.0f;  // 1: off; divides positive / multiplies negative logits of seen tokens
+  float frequency_penalty = 0.0f;   // subtracts count * penalty (generated tokens)
+  float presence_penalty = 0.0f;    // subtracts penalty once per distinct generated token
   uint64_t seed = 0;
-  int32_t top_logprobs = 0;          // how many alternatives to report (0: none)
+  int32_t top_logprobs = 0;  // how many alternatives to report (0: none)
 
   // InvalidArgument naming the parameter when a value is out of its range.
   absl::Status validate() const;
@@ -33,8 +33,8 @@ struct TokenLogprob {
 
 struct SampleResult {
   int32_t token = 0;
-  float logprob = 0;               // of the chosen token under the model's distribution (before sampling filters)
-  std::vector<TokenLogprob> top;   // the top_logprobs most likely tokens, most likely first
+  float logprob = 0;              // of the chosen token under the model's distribution (before sampling filters)
+  std::vector<TokenLogprob> top;  // the top_logprobs most likely tokens, most likely first
 };
 
 class Sampler {
@@ -48,10 +48,10 @@ class Sampler {
  private:
   SamplingParams params_;
   std::mt19937_64 rng_;
-  std::vector<float> work_;         // [n_vocab] penalized logits
-  std::vector<int32_t> candidates_; // token ids still in play
-  std::vector<int32_t> counts_;     // [n_vocab] occurrences in `generated`
-  std::vector<uint8_t> seen_;       // [n_vocab] seen in prompt or output (repetition penalty)
+  std::vector<float> work_;          // [n_vocab] penalized logits
+  std::vector<int32_t> candidates_;  // token ids still in play
+  std::vector<int32_t> counts_;      // [n_vocab] occurrences in `generated`
+  std::vector<uint8_t> seen_;        // [n_vocab] seen in prompt or output (repetition penalty)
 };
 
 }  // namespace strata

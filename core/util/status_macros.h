@@ -8,10 +8,10 @@
 #define STRATA_CONCAT(a, b) STRATA_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define STRATA_RETURN_IF_ERROR(expr)                  \
-  do {                                                \
-    ::absl::Status strata_status_ = (expr);           \
-    if (!strata_status_.ok()) return strata_status_;  \
+#define STRATA_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status strata_status_ = (expr);          \
+    if (!strata_status_.ok()) return strata_status_; \
   } while (0)
 
 #define STRATA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

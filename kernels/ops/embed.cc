@@ -9,7 +9,8 @@ namespace strata::cpu {
 absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y) {
   for (int64_t i = 0; i < m; ++i) {
     if (ids[i] < 0 || ids[i] >= table.n_rows) {
-      return absl::InvalidArgumentError(absl::StrCat("embed: token id ", ids[i], " outside vocabulary of ", table.n_rows));
+      return absl::InvalidArgumentError(
+          absl::StrCat("embed: token id ", ids[i], " outside vocabulary of ", table.n_rows));
     }
     const auto* row = static_cast<const uint8_t*>(table.data) + static_cast<size_t>(ids[i]) * table.row_bytes;
     float* out = y + i * table.row_len;

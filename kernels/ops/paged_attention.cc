@@ -1,7 +1,10 @@
 // Causal grouped-query attention over the paged f16 KV cache, one pass with online softmax.
 //
 // A task is one (token, KV head) pair: each K/V row is converted from f16 once and used by all the query heads of
-// its group, so GQA models read the cache once per group rather than once per query head.
+// its group, so GQA models read the cache once per group rather than once per query head. Positions are scored in
+// chunks: the softmax running maximum and the accumulator are rescaled once per chunk instead of once per position,
+// and the dot products / accumulations run on the widest vectors the CPU has (chosen once, at first use).
+// A token's result depends only on its own query, position and cache contents, never on the rest of the batch.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -15,36 +18,114 @@
 namespace strata::cpu {
 namespace {
 
-using ConvertFn = void (*)(const uint16_t* src, float* dst, int64_t n);
+constexpr int64_t kChunk = 32;  // positions scored together: 32 x head_dim floats of K stay in L1
+
+struct VectorOps {
+  void (*convert)(const uint16_t* src, float* dst, int64_t n);  // f16 -> f32
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
+  void (*scale)(float a, float* y, int64_t n);                 // y *= a
+};
 
 void convert_scalar(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
 }
+float dot_scalar(const float* a, const float* b, int64_t n) {
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+void axpy_scalar(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+void scale_scalar(float a, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] *= a;
+}
 
-// F16C converts 8 halves per instruction; the scalar conversion is ~10x slower and would dominate long contexts.
-__attribute__((target("avx2,f16c"))) void convert_f16c(const uint16_t* src, float* dst, int64_t n) {
+__attribute__((target("avx2,fma,f16c"))) void convert_avx2(const uint16_t* src, float* dst, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
   }
   for (; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
 }
-
-ConvertFn pick_convert() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") ? convert_f16c : convert_scalar;
+__attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  const __m256 acc = _mm256_add_ps(acc0, acc1);
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  float sum = _mm_cvtss_f32(s);
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+__attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, float* y, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+__attribute__((target("avx2"))) void scale_avx2(float a, float* y, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] *= a;
 }
 
-float dot(const float* a, const float* b, int64_t n) {
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+__attribute__((target("avx512f"))) void convert_avx512(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+  }
+  for (; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
+}
+__attribute__((target("avx512f"))) float dot_avx512(const float* a, const float* b, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += a[i] * b[i];
   return sum;
+}
+__attribute__((target("avx512f"))) void axpy_avx512(float a, const float* x, float* y, int64_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+__attribute__((target("avx512f"))) void scale_avx512(float a, float* y, int64_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(va, _mm512_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] *= a;
+}
+
+VectorOps pick_vector_ops() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return {convert_avx512, dot_avx512, axpy_avx512, scale_avx512};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    return {convert_avx2, dot_avx2, axpy_avx2, scale_avx2};
+  }
+  return {convert_scalar, dot_scalar, axpy_scalar, scale_scalar};
 }
 
 }  // namespace
 
 void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
-  static const ConvertFn convert = pick_convert();
+  static const VectorOps ops = pick_vector_ops();
   const int64_t group = a.n_head / a.n_head_kv;
   const int64_t kv_stride_k = a.n_head_kv * a.head_dim_k;  // elements per cache slot
   const int64_t kv_stride_v = a.n_head_kv * a.head_dim_v;
@@ -57,34 +138,48 @@ void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
     const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
 
     thread_local std::vector<float> scratch;
-    scratch.resize(a.head_dim_k + a.head_dim_v + group * (a.head_dim_v + 2));
-    float* k = scratch.data();                // [head_dim_k]
-    float* v = k + a.head_dim_k;              // [head_dim_v]
-    float* acc = v + a.head_dim_v;            // [group, head_dim_v]
+    scratch.resize(kChunk * a.head_dim_k + a.head_dim_v + group * (kChunk + a.head_dim_v + 2));
+    float* k = scratch.data();                    // [kChunk, head_dim_k]
+    float* v = k + kChunk * a.head_dim_k;         // [head_dim_v]
+    float* scores = v + a.head_dim_v;             // [group, kChunk]
+    float* acc = scores + group * kChunk;         // [group, head_dim_v]
     float* run_max = acc + group * a.head_dim_v;  // [group]
     float* run_sum = run_max + group;             // [group]
     std::fill(acc, acc + group * a.head_dim_v, 0.0f);
     std::fill(run_max, run_max + group, -std::numeric_limits<float>::infinity());
     std::fill(run_sum, run_sum + group, 0.0f);
+    int64_t slots[kChunk];
 
     const float* q0 = a.q + (t * a.n_head + kvh * group) * a.head_dim_k;  // [group, head_dim_k]
-    for (int64_t p = first; p <= pos; ++p) {
-      const int64_t slot = static_cast<int64_t>(table[p / a.block_size]) * a.block_size + p % a.block_size;
-      convert(a.k_cache + slot * kv_stride_k + kvh * a.head_dim_k, k, a.head_dim_k);
-      convert(a.v_cache + slot * kv_stride_v + kvh * a.head_dim_v, v, a.head_dim_v);
+    for (int64_t p0 = first; p0 <= pos; p0 += kChunk) {
+      const int64_t n = std::min(kChunk, pos - p0 + 1);
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t p = p0 + j;
+        slots[j] = static_cast<int64_t>(table[p / a.block_size]) * a.block_size + p % a.block_size;
+        ops.convert(a.k_cache + slots[j] * kv_stride_k + kvh * a.head_dim_k, k + j * a.head_dim_k, a.head_dim_k);
+      }
       for (int64_t g = 0; g < group; ++g) {
-        const float s = dot(q0 + g * a.head_dim_k, k, a.head_dim_k) * a.scale;
-        float* acc_g = acc + g * a.head_dim_v;
-        if (s > run_max[g]) {
-          // Rescale what was accumulated under the old maximum (exp(-inf) = 0 on the first position).
-          const float correction = std::exp(run_max[g] - s);
-          run_sum[g] *= correction;
-          for (int64_t j = 0; j < a.head_dim_v; ++j) acc_g[j] *= correction;
-          run_max[g] = s;
+        float* s = scores + g * kChunk;
+        float chunk_max = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n; ++j) {
+          s[j] = ops.dot(q0 + g * a.head_dim_k, k + j * a.head_dim_k, a.head_dim_k) * a.scale;
+          chunk_max = std::max(chunk_max, s[j]);
         }
-        const float w = std::exp(s - run_max[g]);
-        run_sum[g] += w;
-        for (int64_t j = 0; j < a.head_dim_v; ++j) acc_g[j] += w * v[j];
+        if (chunk_max > run_max[g]) {
+          // Rescale what was accumulated under the old maximum (exp(-inf) = 0 on the first chunk).
+          const float correction = std::exp(run_max[g] - chunk_max);
+          run_sum[g] *= correction;
+          ops.scale(correction, acc + g * a.head_dim_v, a.head_dim_v);
+          run_max[g] = chunk_max;
+        }
+        for (int64_t j = 0; j < n; ++j) {
+          s[j] = std::exp(s[j] - run_max[g]);
+          run_sum[g] += s[j];
+        }
+      }
+      for (int64_t j = 0; j < n; ++j) {
+        ops.convert(a.v_cache + slots[j] * kv_stride_v + kvh * a.head_dim_v, v, a.head_dim_v);
+        for (int64_t g = 0; g < group; ++g) ops.axpy(scores[g * kChunk + j], v, acc + g * a.head_dim_v, a.head_dim_v);
       }
     }
     for (int64_t g = 0; g < group; ++g) {

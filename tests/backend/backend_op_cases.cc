@@ -69,7 +69,9 @@ class MatmulCase : public OpCase {
  public:
   MatmulCase(GgmlType type, int64_t n, int64_t k, int64_t m) : type_(type), n_(n), k_(k), m_(m) {}
   std::string name() const override { return absl::StrCat("matmul_", type_name(type_), "_n", n_, "_k", k_, "_m", m_); }
-  double tolerance() const override { return type_ == GgmlType::kF32 || type_ == GgmlType::kF16 || type_ == GgmlType::kBF16 ? 1e-5 : 2e-2; }
+  double tolerance() const override {
+    return type_ == GgmlType::kF32 || type_ == GgmlType::kF16 || type_ == GgmlType::kBF16 ? 1e-5 : 2e-2;
+  }
   double flops() const override { return 2.0 * m_ * n_ * k_; }
   double bytes() const override { return static_cast<double>(weights_.size()) + 4.0 * (m_ * k_ + m_ * n_); }
   void build(uint64_t seed) override {
@@ -116,7 +118,9 @@ class MatmulCase : public OpCase {
 class EmbedCase : public OpCase {
  public:
   EmbedCase(GgmlType type, int64_t vocab, int64_t dim, int64_t m) : type_(type), vocab_(vocab), dim_(dim), m_(m) {}
-  std::string name() const override { return absl::StrCat("embed_", type_name(type_), "_v", vocab_, "_d", dim_, "_m", m_); }
+  std::string name() const override {
+    return absl::StrCat("embed_", type_name(type_), "_v", vocab_, "_d", dim_, "_m", m_);
+  }
   double tolerance() const override { return 1e-6; }
   double flops() const override { return static_cast<double>(m_ * dim_); }
   double bytes() const override { return static_cast<double>(m_) * (row_bytes_ + 4 * dim_); }
@@ -125,7 +129,8 @@ class EmbedCase : public OpCase {
     const std::vector<float> table = gaussian(rng, vocab_ * dim_);
     row_bytes_ = row_size(type_, dim_);
     table_.resize(row_bytes_ * vocab_);
-    for (int64_t r = 0; r < vocab_; ++r) (void)quantize_row(type_, table.data() + r * dim_, table_.data() + r * row_bytes_, dim_);
+    for (int64_t r = 0; r < vocab_; ++r)
+      (void)quantize_row(type_, table.data() + r * dim_, table_.data() + r * row_bytes_, dim_);
     ids_.resize(m_);
     for (int32_t& id : ids_) id = std::uniform_int_distribution<int32_t>(0, static_cast<int32_t>(vocab_ - 1))(rng);
   }
@@ -219,7 +224,8 @@ class RopeCase : public OpCase {
       for (int64_t h = 0; h < heads_; ++h) {
         double* v = y.data() + (t * heads_ + h) * head_dim_;
         for (int64_t i = 0; i < half; ++i) {
-          const double theta = pos_[t] * static_cast<double>(scale_) * std::pow(static_cast<double>(base_), -2.0 * i / rope_dim_);
+          const double theta =
+              pos_[t] * static_cast<double>(scale_) * std::pow(static_cast<double>(base_), -2.0 * i / rope_dim_);
           const int64_t a = layout_ == RopeLayout::kNormal ? 2 * i : i;
           const int64_t b = layout_ == RopeLayout::kNormal ? 2 * i + 1 : i + half;
           const double x0 = v[a], x1 = v[b];
@@ -233,7 +239,8 @@ class RopeCase : public OpCase {
   absl::StatusOr<std::vector<float>> run(Backend& backend) override {
     STRATA_ASSIGN_OR_RETURN(auto x, upload(backend, x_));
     STRATA_ASSIGN_OR_RETURN(auto pos, upload(backend, pos_));
-    backend.rope(x->as<float>(), pos->as<int32_t>(), m_, heads_, head_dim_, RopeParams{layout_, rope_dim_, base_, scale_});
+    backend.rope(x->as<float>(), pos->as<int32_t>(), m_, heads_, head_dim_,
+                 RopeParams{layout_, rope_dim_, base_, scale_});
     return download(backend, *x, x_.size());
   }
 
@@ -305,7 +312,8 @@ class ElementwiseCase : public OpCase {
   std::vector<double> reference() const override {
     std::vector<double> sum(m_ * n_), out(m_ * n_);
     for (int64_t i = 0; i < m_; ++i) {
-      for (int64_t j = 0; j < n_; ++j) sum[i * n_ + j] = static_cast<double>(y_[i * n_ + j]) + x_[i * n_ + j] + bias_[j];
+      for (int64_t j = 0; j < n_; ++j)
+        sum[i * n_ + j] = static_cast<double>(y_[i * n_ + j]) + x_[i * n_ + j] + bias_[j];
     }
     for (int64_t i = 0; i < m_; ++i) {
       for (int64_t j = 0; j < n_; ++j) out[i * n_ + j] = sum[rows_[i] * n_ + j];
@@ -337,8 +345,13 @@ class PagedAttentionCase : public OpCase {
  public:
   PagedAttentionCase(std::vector<int32_t> seq_lens, std::vector<int32_t> new_tokens, int64_t n_head, int64_t n_head_kv,
                      int64_t head_dim, int64_t block_size, int64_t window)
-      : seq_lens_(std::move(seq_lens)), new_tokens_(std::move(new_tokens)), n_head_(n_head), n_head_kv_(n_head_kv),
-        head_dim_(head_dim), block_size_(block_size), window_(window) {}
+      : seq_lens_(std::move(seq_lens)),
+        new_tokens_(std::move(new_tokens)),
+        n_head_(n_head),
+        n_head_kv_(n_head_kv),
+        head_dim_(head_dim),
+        block_size_(block_size),
+        window_(window) {}
   std::string name() const override {
     std::string lens;
     for (size_t i = 0; i < seq_lens_.size(); ++i) lens += absl::StrCat(i ? "_" : "", seq_lens_[i], "p", new_tokens_[i]);
@@ -349,7 +362,8 @@ class PagedAttentionCase : public OpCase {
   double flops() const override {
     double f = 0;
     for (size_t s = 0; s < seq_lens_.size(); ++s) {
-      for (int32_t t = 0; t < new_tokens_[s]; ++t) f += 4.0 * n_head_ * head_dim_ * context(seq_lens_[s] - new_tokens_[s] + t);
+      for (int32_t t = 0; t < new_tokens_[s]; ++t)
+        f += 4.0 * n_head_ * head_dim_ * context(seq_lens_[s] - new_tokens_[s] + t);
     }
     return f;
   }
@@ -371,7 +385,8 @@ class PagedAttentionCase : public OpCase {
     tables_.assign(seq_lens_.size() * max_blocks_, 0);
     size_t next = 0;
     for (size_t s = 0; s < seq_lens_.size(); ++s) {
-      for (int64_t b = 0; b < (seq_lens_[s] + block_size_ - 1) / block_size_; ++b) tables_[s * max_blocks_ + b] = ids[next++];
+      for (int64_t b = 0; b < (seq_lens_[s] + block_size_ - 1) / block_size_; ++b)
+        tables_[s * max_blocks_ + b] = ids[next++];
     }
     // The cache before this step holds earlier positions; this step's K/V go through kv_store.
     k_cache_.assign(n_blocks_ * block_size_ * kv_dim, 0);
@@ -380,7 +395,8 @@ class PagedAttentionCase : public OpCase {
     token_pos_.clear();
     for (size_t s = 0; s < seq_lens_.size(); ++s) {
       for (int32_t p = 0; p < seq_lens_[s]; ++p) {
-        const int64_t slot = static_cast<int64_t>(tables_[s * max_blocks_ + p / block_size_]) * block_size_ + p % block_size_;
+        const int64_t slot =
+            static_cast<int64_t>(tables_[s * max_blocks_ + p / block_size_]) * block_size_ + p % block_size_;
         if (p >= seq_lens_[s] - new_tokens_[s]) {
           token_seq_.push_back(static_cast<int32_t>(s));
           token_pos_.push_back(p);
@@ -417,10 +433,12 @@ class PagedAttentionCase : public OpCase {
         const int64_t kvh = h / (n_head_ / n_head_kv_);
         std::vector<double> scores;
         for (int32_t p = first; p <= pos; ++p) {
-          const int64_t slot = static_cast<int64_t>(tables_[s * max_blocks_ + p / block_size_]) * block_size_ + p % block_size_;
+          const int64_t slot =
+              static_cast<int64_t>(tables_[s * max_blocks_ + p / block_size_]) * block_size_ + p % block_size_;
           double dot = 0;
           for (int64_t j = 0; j < head_dim_; ++j) {
-            dot += static_cast<double>(q_[(t * n_head_ + h) * head_dim_ + j]) * fp16_to_f32(k[slot * kv_dim + kvh * head_dim_ + j]);
+            dot += static_cast<double>(q_[(t * n_head_ + h) * head_dim_ + j]) *
+                   fp16_to_f32(k[slot * kv_dim + kvh * head_dim_ + j]);
           }
           scores.push_back(dot * scale);
         }
@@ -428,9 +446,11 @@ class PagedAttentionCase : public OpCase {
         double sum = 0;
         for (double& x : scores) sum += (x = std::exp(x - mx));
         for (int32_t p = first; p <= pos; ++p) {
-          const int64_t slot = static_cast<int64_t>(tables_[s * max_blocks_ + p / block_size_]) * block_size_ + p % block_size_;
+          const int64_t slot =
+              static_cast<int64_t>(tables_[s * max_blocks_ + p / block_size_]) * block_size_ + p % block_size_;
           for (int64_t j = 0; j < head_dim_; ++j) {
-            out[(t * n_head_ + h) * head_dim_ + j] += scores[p - first] / sum * fp16_to_f32(v[slot * kv_dim + kvh * head_dim_ + j]);
+            out[(t * n_head_ + h) * head_dim_ + j] +=
+                scores[p - first] / sum * fp16_to_f32(v[slot * kv_dim + kvh * head_dim_ + j]);
           }
         }
       }
@@ -515,10 +535,14 @@ std::vector<std::unique_ptr<OpCase>> all_op_cases() {
   cases.push_back(std::make_unique<GatedActivationCase>(FfnActivation::kGeluTanh, 5, 2048));
   cases.push_back(std::make_unique<ElementwiseCase>(11, 640));
   // Decode batch, prefill, mixed; GQA groups 1, 3, 4; head dims 64 / 80 / 256; block sizes 16 / 5; windows.
-  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{1, 17, 40, 129}, std::vector<int32_t>{1, 1, 1, 1}, 9, 3, 64, 16, 0));
-  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{37}, std::vector<int32_t>{37}, 4, 4, 80, 5, 0));
-  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{70, 23}, std::vector<int32_t>{30, 1}, 4, 1, 256, 16, 0));
-  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{90, 60}, std::vector<int32_t>{25, 1}, 8, 2, 64, 16, 24));
+  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{1, 17, 40, 129},
+                                                       std::vector<int32_t>{1, 1, 1, 1}, 9, 3, 64, 16, 0));
+  cases.push_back(
+      std::make_unique<PagedAttentionCase>(std::vector<int32_t>{37}, std::vector<int32_t>{37}, 4, 4, 80, 5, 0));
+  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{70, 23}, std::vector<int32_t>{30, 1}, 4, 1,
+                                                       256, 16, 0));
+  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{90, 60}, std::vector<int32_t>{25, 1}, 8, 2,
+                                                       64, 16, 24));
   return cases;
 }
 

@@ -1,10 +1,10 @@
 // KV block bookkeeping: allocation, sharing, all-or-nothing growth, and the prefix cache's reuse and LRU eviction.
+#include "coordinator/kv/block_allocator.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <vector>
-
-#include "coordinator/kv/block_allocator.h"
 
 namespace strata {
 namespace {

@@ -1,5 +1,7 @@
 // The engine end to end on the real SmolLM2 model through the embedded executor: continuous batching with chunked
 // prefill, preemption when the KV cache runs out, prefix caching, cancellation and admission errors.
+#include "coordinator/engine/llm_engine.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "coordinator/cluster/embedded_executor.h"
-#include "coordinator/engine/llm_engine.h"
 #include "coordinator/metrics/server_metrics.h"
 #include "worker/local_model.h"
 
@@ -85,7 +86,7 @@ class LlmEngineTest : public ::testing::Test {
 };
 
 const std::vector<std::string> kPrompts = {
-    "The capital of France is", "Water boils at", "def add(a, b):", "Once upon a time,",
+    "The capital of France is",     "Water boils at",        "def add(a, b):",      "Once upon a time,",
     "The three primary colors are", "My favourite fruit is", "In 1969, astronauts", "The quick brown fox",
 };
 

@@ -66,8 +66,8 @@ class BatchInvariance : public ::testing::Test {
     for (int step = 1; step < kNewTokens; ++step) {
       ForwardBatch batch;
       for (size_t i = 0; i < prompts.size(); ++i) {
-        batch.seqs.push_back({{out[i].back()}, static_cast<int32_t>(prompts[i].size() + step - 1), blocks[i].table(),
-                              false});
+        batch.seqs.push_back(
+            {{out[i].back()}, static_cast<int32_t>(prompts[i].size() + step - 1), blocks[i].table(), false});
       }
       EXPECT_TRUE(model_->transformer->forward(batch, logits).ok());
       for (size_t i = 0; i < prompts.size(); ++i) out[i].push_back(argmax(logits.data() + i * model_->config.n_vocab));
@@ -85,9 +85,8 @@ TEST_F(BatchInvariance, AloneEqualsBatchOfEight) {
   const auto together = generate(prompts, 512);
   for (size_t i = 0; i < prompts.size(); ++i) {
     const auto alone = generate({prompts[i]}, 512);
-    EXPECT_EQ(alone[0], together[i]) << "prompt '" << kPrompts[i] << "': alone '"
-                                     << model_->tokenizer->decode(alone[0]) << "' vs batched '"
-                                     << model_->tokenizer->decode(together[i]) << "'";
+    EXPECT_EQ(alone[0], together[i]) << "prompt '" << kPrompts[i] << "': alone '" << model_->tokenizer->decode(alone[0])
+                                     << "' vs batched '" << model_->tokenizer->decode(together[i]) << "'";
   }
 }
 

@@ -126,9 +126,10 @@ class Reference {
         const Vec u = matvec(tensor(p + "ffn_up.weight"), h);
         Vec a(g.size());
         for (size_t i = 0; i < g.size(); ++i) {
-          const double act = c_.ffn_activation == FfnActivation::kSilu
-                                 ? g[i] / (1 + std::exp(-g[i]))
-                                 : 0.5 * g[i] * (1 + std::tanh(std::sqrt(2 / M_PI) * (g[i] + 0.044715 * g[i] * g[i] * g[i])));
+          const double act =
+              c_.ffn_activation == FfnActivation::kSilu
+                  ? g[i] / (1 + std::exp(-g[i]))
+                  : 0.5 * g[i] * (1 + std::tanh(std::sqrt(2 / M_PI) * (g[i] + 0.044715 * g[i] * g[i] * g[i])));
           a[i] = act * u[i];
         }
         Vec d = matvec(tensor(p + "ffn_down.weight"), a);

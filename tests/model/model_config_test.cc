@@ -1,4 +1,6 @@
 // Model configuration: the true hyper-parameters of both real models, and clear errors on inconsistent files.
+#include "core/model/model_config.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,7 +8,6 @@
 
 #include "core/gguf/gguf_file.h"
 #include "core/gguf/gguf_writer.h"
-#include "core/model/model_config.h"
 #include "core/model/model_memory.h"
 
 namespace strata {
@@ -162,7 +163,8 @@ TEST(ModelConfig, MissingTensorIsNamed) {
   w.set_string_array("tokenizer.ggml.tokens", tokens);
   std::vector<float> embd(128, 0.25f);
   ASSERT_TRUE(w.add_tensor("token_embd.weight", GgmlType::kF32, std::vector<uint64_t>{64, 2}, embd.data(),
-                           embd.size() * sizeof(float)).ok());
+                           embd.size() * sizeof(float))
+                  .ok());
   auto bytes = w.serialize();
   ASSERT_TRUE(bytes.ok());
   auto file = GgufFile::parse(bytes->data(), bytes->size());

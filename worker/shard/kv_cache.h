@@ -14,8 +14,8 @@ namespace strata {
 
 class KvCache {
  public:
-  static absl::StatusOr<std::unique_ptr<KvCache>> create(Backend& backend, const ModelConfig& config,
-                                                         int64_t n_layers, int64_t n_blocks, int64_t block_size);
+  static absl::StatusOr<std::unique_ptr<KvCache>> create(Backend& backend, const ModelConfig& config, int64_t n_layers,
+                                                         int64_t n_blocks, int64_t block_size);
   ~KvCache();
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;

@@ -63,12 +63,12 @@ class WeightLoader {
 absl::StatusOr<ModelWeights> load_model_weights(const GgufFile& file, const ModelConfig& c, Backend& backend,
                                                 int64_t layer_begin, int64_t layer_end) {
   if (c.fused_qkv || c.fused_gate_up) {
-    return absl::UnimplementedError(absl::StrCat("weights: the ", c.arch,
-                                                 " forward pass (fused QKV / gate-up tensors) is not supported yet"));
+    return absl::UnimplementedError(
+        absl::StrCat("weights: the ", c.arch, " forward pass (fused QKV / gate-up tensors) is not supported yet"));
   }
   if (layer_begin < 0 || layer_end > c.n_layer || layer_begin >= layer_end) {
-    return absl::InvalidArgumentError(absl::StrCat("weights: layer range [", layer_begin, ", ", layer_end,
-                                                   ") is not inside [0, ", c.n_layer, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("weights: layer range [", layer_begin, ", ", layer_end, ") is not inside [0, ", c.n_layer, ")"));
   }
   ModelWeights w;
   WeightLoader load(file, backend, w);

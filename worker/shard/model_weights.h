@@ -13,14 +13,14 @@
 namespace strata {
 
 struct LayerWeights {
-  const float* attn_norm = nullptr;  // [n_embd]
-  WeightTensor wq, wk, wv;           // [q_dim | kv_dim, n_embd]
-  const float* q_bias = nullptr;     // [q_dim] (Qwen2)
-  const float* k_bias = nullptr;     // [kv_dim_k]
-  const float* v_bias = nullptr;     // [kv_dim_v]
-  const float* q_norm = nullptr;     // [head_dim_k] (Gemma 3)
-  const float* k_norm = nullptr;     // [head_dim_k]
-  WeightTensor wo;                   // [n_embd, n_head * head_dim_v]
+  const float* attn_norm = nullptr;       // [n_embd]
+  WeightTensor wq, wk, wv;                // [q_dim | kv_dim, n_embd]
+  const float* q_bias = nullptr;          // [q_dim] (Qwen2)
+  const float* k_bias = nullptr;          // [kv_dim_k]
+  const float* v_bias = nullptr;          // [kv_dim_v]
+  const float* q_norm = nullptr;          // [head_dim_k] (Gemma 3)
+  const float* k_norm = nullptr;          // [head_dim_k]
+  WeightTensor wo;                        // [n_embd, n_head * head_dim_v]
   const float* post_attn_norm = nullptr;  // [n_embd] (Gemma 2/3)
   const float* ffn_norm = nullptr;        // [n_embd]
   WeightTensor w_gate, w_up;              // [n_ff, n_embd]
@@ -33,7 +33,7 @@ struct ModelWeights {
   const float* output_norm = nullptr;  // [n_embd]
   WeightTensor output;                 // [n_vocab, n_embd]; token_embd when tied
   int64_t layer_begin = 0;
-  std::vector<LayerWeights> layers;    // layers [layer_begin, layer_begin + layers.size())
+  std::vector<LayerWeights> layers;  // layers [layer_begin, layer_begin + layers.size())
 
   // Owns the f32 copies of 1-D tensors in backend memory.
   std::vector<std::shared_ptr<void>> owned;

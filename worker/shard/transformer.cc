@@ -76,7 +76,11 @@ absl::Status LayerOps::ffn(const float* in, float* out) {
 }
 
 Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, KvCache& cache, Backend& backend)
-    : config_(config), weights_(weights), cache_(cache), backend_(backend), layer_forward_(find_layer_forward(config.arch)) {}
+    : config_(config),
+      weights_(weights),
+      cache_(cache),
+      backend_(backend),
+      layer_forward_(find_layer_forward(config.arch)) {}
 
 Transformer::~Transformer() { release_buffers(); }
 

@@ -21,20 +21,20 @@ class Transformer;
 
 // Scratch of one step, in backend memory. Sizes follow the largest step seen so far.
 struct StepBuffers {
-  float* x = nullptr;        // [n_tokens, n_embd] residual stream
-  float* h = nullptr;        // [n_tokens, n_embd] normalized input of a block
-  float* q = nullptr;        // [n_tokens, n_head * head_dim_k]
-  float* k = nullptr;        // [n_tokens, kv_dim_k]
-  float* v = nullptr;        // [n_tokens, kv_dim_v]
-  float* attn = nullptr;     // [n_tokens, n_head * head_dim_v]
-  float* o = nullptr;        // [n_tokens, n_embd] output of a block
-  float* gate = nullptr;     // [n_tokens, n_ff]
-  float* up = nullptr;       // [n_tokens, n_ff]
-  int32_t* ids = nullptr;    // [n_tokens]
-  int32_t* pos = nullptr;    // [n_tokens]
-  int32_t* seq = nullptr;    // [n_tokens] index of each token's sequence in the batch
-  int32_t* slots = nullptr;  // [n_tokens] KV slot = block * block_size + offset
-  int32_t* tables = nullptr; // [n_seqs, max_blocks]
+  float* x = nullptr;           // [n_tokens, n_embd] residual stream
+  float* h = nullptr;           // [n_tokens, n_embd] normalized input of a block
+  float* q = nullptr;           // [n_tokens, n_head * head_dim_k]
+  float* k = nullptr;           // [n_tokens, kv_dim_k]
+  float* v = nullptr;           // [n_tokens, kv_dim_v]
+  float* attn = nullptr;        // [n_tokens, n_head * head_dim_v]
+  float* o = nullptr;           // [n_tokens, n_embd] output of a block
+  float* gate = nullptr;        // [n_tokens, n_ff]
+  float* up = nullptr;          // [n_tokens, n_ff]
+  int32_t* ids = nullptr;       // [n_tokens]
+  int32_t* pos = nullptr;       // [n_tokens]
+  int32_t* seq = nullptr;       // [n_tokens] index of each token's sequence in the batch
+  int32_t* slots = nullptr;     // [n_tokens] KV slot = block * block_size + offset
+  int32_t* tables = nullptr;    // [n_seqs, max_blocks]
   int32_t* out_rows = nullptr;  // [n_out] tokens whose logits are wanted
   float* hidden_out = nullptr;  // [n_out, n_embd]
   float* logits = nullptr;      // [n_out, n_vocab]
