@@ -33,30 +33,6 @@ constexpr uint64_t kMinStringBytes = 8;                      // u64 length, empt
 constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;            // empty key, type, a one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, n_dims, one dim, type, offset
 
-// Bytes of one scalar of `type`; 0 for string and array (variable size).
-uint64_t scalar_size(GgufValueType type) {
-  switch (type) {
-    case GgufValueType::kUint8:
-    case GgufValueType::kInt8:
-    case GgufValueType::kBool:
-      return 1;
-    case GgufValueType::kUint16:
-    case GgufValueType::kInt16:
-      return 2;
-    case GgufValueType::kUint32:
-    case GgufValueType::kInt32:
-    case GgufValueType::kFloat32:
-      return 4;
-    case GgufValueType::kUint64:
-    case GgufValueType::kInt64:
-    case GgufValueType::kFloat64:
-      return 8;
-    case GgufValueType::kString:
-    case GgufValueType::kArray:
-      return 0;
-  }
-  return 0;
-}
 
 bool is_known_value_type(uint32_t raw) { return raw <= static_cast<uint32_t>(GgufValueType::kFloat64); }
 
@@ -233,7 +209,7 @@ absl::Status parse_value(GgufCursor& cursor, GgufValueType type, std::string_vie
     return absl::OkStatus();
   }
   if (type != GgufValueType::kArray) {
-    const uint64_t n = scalar_size(type);
+    const uint64_t n = gguf_scalar_size(type);
     STRATA_RETURN_IF_ERROR(cursor.need(n, field));
     if (type == GgufValueType::kBool && *cursor.here() > 1) {
       return invalid(field, cursor.pos(), str_cat("bool must be 0 or 1, found ", *cursor.here()));
@@ -275,7 +251,7 @@ absl::Status parse_value(GgufCursor& cursor, GgufValueType type, std::string_vie
     return absl::OkStatus();
   }
 
-  const uint64_t element_size = scalar_size(element_type);
+  const uint64_t element_size = gguf_scalar_size(element_type);
   if (count > cursor.remaining() / element_size) {
     return invalid(
         field + " array count", count_pos,
@@ -300,6 +276,30 @@ bool mul_ok(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_mul_overf
 bool add_ok(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_add_overflow(a, b, out); }
 
 }  // namespace
+
+uint64_t gguf_scalar_size(GgufValueType type) {
+  switch (type) {
+    case GgufValueType::kUint8:
+    case GgufValueType::kInt8:
+    case GgufValueType::kBool:
+      return 1;
+    case GgufValueType::kUint16:
+    case GgufValueType::kInt16:
+      return 2;
+    case GgufValueType::kUint32:
+    case GgufValueType::kInt32:
+    case GgufValueType::kFloat32:
+      return 4;
+    case GgufValueType::kUint64:
+    case GgufValueType::kInt64:
+    case GgufValueType::kFloat64:
+      return 8;
+    case GgufValueType::kString:
+    case GgufValueType::kArray:
+      return 0;
+  }
+  return 0;
+}
 
 std::string_view gguf_value_type_name(GgufValueType type) {
   switch (type) {
@@ -587,7 +587,7 @@ absl::Status wrong_type(std::string_view key, const GgufValue& v, std::string_vi
 GgufValue array_element(const GgufArray& array, uint64_t i) {
   GgufValue v;
   v.type = array.element_type;
-  decode_scalar(array.element_type, array.data + i * scalar_size(array.element_type), &v);
+  decode_scalar(array.element_type, array.data + i * gguf_scalar_size(array.element_type), &v);
   return v;
 }
 

@@ -35,6 +35,8 @@ enum class GgufValueType : uint32_t {
 };
 
 std::string_view gguf_value_type_name(GgufValueType type);
+// Bytes of one scalar of `type`; 0 for kString and kArray (variable size) and for unknown values.
+uint64_t gguf_scalar_size(GgufValueType type);
 
 // An array value. Numeric elements stay in the mapping (little-endian, possibly unaligned); strings are views.
 struct GgufArray {

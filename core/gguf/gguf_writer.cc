@@ -76,27 +76,6 @@ std::vector<uint8_t> string_array_payload(const Strings& values) {
   return out;
 }
 
-uint64_t element_size(GgufValueType type) {
-  switch (type) {
-    case GgufValueType::kUint8:
-    case GgufValueType::kInt8:
-    case GgufValueType::kBool:
-      return 1;
-    case GgufValueType::kUint16:
-    case GgufValueType::kInt16:
-      return 2;
-    case GgufValueType::kUint32:
-    case GgufValueType::kInt32:
-    case GgufValueType::kFloat32:
-      return 4;
-    case GgufValueType::kUint64:
-    case GgufValueType::kInt64:
-    case GgufValueType::kFloat64:
-      return 8;
-    default:
-      return 0;
-  }
-}
 
 uint64_t align_up(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
 
@@ -259,7 +238,7 @@ absl::Status GgufWriter::set_value(std::string_view key, const GgufValue& value)
     set_string_array(key, std::span<const std::string_view>(array.strings));
     return absl::OkStatus();
   }
-  const uint64_t size = element_size(array.element_type);
+  const uint64_t size = gguf_scalar_size(array.element_type);
   if (size == 0) {
     return absl::InvalidArgumentError(
         str_cat(where, ": arrays of ", gguf_value_type_name(array.element_type), " are not supported"));

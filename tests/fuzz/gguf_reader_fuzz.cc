@@ -25,28 +25,6 @@ void check(bool condition) {
   if (!condition) __builtin_trap();  // an invariant broke: let libFuzzer record the input
 }
 
-size_t element_size(strata::GgufValueType type) {
-  using strata::GgufValueType;
-  switch (type) {
-    case GgufValueType::kUint8:
-    case GgufValueType::kInt8:
-    case GgufValueType::kBool:
-      return 1;
-    case GgufValueType::kUint16:
-    case GgufValueType::kInt16:
-      return 2;
-    case GgufValueType::kUint32:
-    case GgufValueType::kInt32:
-    case GgufValueType::kFloat32:
-      return 4;
-    case GgufValueType::kUint64:
-    case GgufValueType::kInt64:
-    case GgufValueType::kFloat64:
-      return 8;
-    default:
-      return 0;
-  }
-}
 
 void touch_file(const strata::GgufFile& file) {
   for (const strata::GgufKeyValue& kv : file.metadata()) {
@@ -61,7 +39,7 @@ void touch_file(const strata::GgufFile& file) {
         check(v.array.strings.size() == v.array.count);
         for (std::string_view s : v.array.strings) touch(s);
       } else {
-        const size_t size = element_size(v.array.element_type);
+        const size_t size = strata::gguf_scalar_size(v.array.element_type);
         check(size != 0);
         touch(v.array.data, v.array.count * size);
       }
