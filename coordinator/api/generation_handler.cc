@@ -135,41 +135,81 @@ class SseStream {
   Clock::time_point last_write_ = Clock::now();
 };
 
-// Waits for the whole generation. cpp-httplib gives a plain handler no way to see its client leave, so a
-// non-streamed request runs to its end (bounded by max_tokens).
-void serve_blocking(const GenerationContext& ctx, const ResponseHeader& header, const GenerationParams& params,
-                    uint64_t id, EventQueue& queue, int64_t prompt_tokens, httplib::Response& res) {
-  TokenTextStream text(*ctx.tokenizer, params.stop);
-  std::string out;
-  std::vector<GeneratedToken> tokens;
-  auto take = [&](TextDelta delta) {
-    out += delta.text;
-    for (GeneratedToken& t : delta.tokens) tokens.push_back(std::move(t));
-  };
-  while (true) {
-    std::optional<GenerationEvent> event = queue.pop(std::chrono::seconds(1));
-    if (!event) continue;
+// A non-streamed response. cpp-httplib gives a plain handler no way to see its client leave, so the response is sent
+// through a chunked content provider: while the generation runs, a space goes out every second (JSON allows leading
+// whitespace), and a write that fails means the client is gone — the request is cancelled and its KV blocks freed
+// at once, as for a stream. The status is 200 from the start; a generation that fails after admission (an engine
+// error, rare) therefore reports its OpenAI error object in the 200 body.
+class BlockingJson {
+ public:
+  BlockingJson(const GenerationContext& ctx, ResponseHeader header, const GenerationParams& params, uint64_t id,
+               std::shared_ptr<EventQueue> queue, int64_t prompt_tokens)
+      : ctx_(ctx),
+        header_(std::move(header)),
+        id_(id),
+        queue_(std::move(queue)),
+        text_(*ctx.tokenizer, params.stop),
+        prompt_tokens_(prompt_tokens) {}
+
+  // Called by cpp-httplib until it returns false or the sink is done.
+  bool step(httplib::DataSink& sink) {
+    // Probe the connection once a second, whether or not tokens are arriving.
+    if (Clock::now() - last_write_ >= kKeepAliveInterval) {
+      last_write_ = Clock::now();
+      if (!sink.write(" ", 1)) return false;
+    }
+    std::optional<GenerationEvent> event = queue_->pop(kPollInterval);
+    if (!event) return true;
     if (event->token >= 0) {
-      take(text.push(*event));
-      if (text.stopped()) {
-        ctx.engine->cancel(id, FinishReason::kStop);
-        queue.close();
-        break;
+      take(text_.push(*event));
+      if (text_.stopped()) {
+        ctx_.engine->cancel(id_, FinishReason::kStop);
+        queue_->close();
+        return finish(sink,
+                      full_response(header_, *ctx_.tokenizer, out_, tokens_, "stop", prompt_tokens_, text_.n_tokens()));
       }
     }
-    if (event->finish == FinishReason::kNone) continue;
+    if (event->finish == FinishReason::kNone) return true;
     if (event->finish != FinishReason::kStop && event->finish != FinishReason::kLength) {
-      send_error(res, engine_failure(*event));
-      return;
+      return finish(sink, api_error_json(engine_failure(*event)));
     }
-    take(text.finish());
-    send_json(
-        res, 200,
-        full_response(header, *ctx.tokenizer, out, tokens, finish_name(event->finish), prompt_tokens, text.n_tokens()));
-    return;
+    take(text_.finish());
+    return finish(sink, full_response(header_, *ctx_.tokenizer, out_, tokens_, finish_name(event->finish),
+                                      prompt_tokens_, text_.n_tokens()));
   }
-  send_json(res, 200, full_response(header, *ctx.tokenizer, out, tokens, "stop", prompt_tokens, text.n_tokens()));
-}
+
+  void release(bool) {
+    if (!done_) {
+      spdlog::info("{}: client went away, cancelling request {}", header_.id, id_);
+      ctx_.engine->cancel(id_);
+    }
+    queue_->close();
+  }
+
+ private:
+  void take(TextDelta delta) {
+    out_ += delta.text;
+    for (GeneratedToken& t : delta.tokens) tokens_.push_back(std::move(t));
+  }
+  bool finish(httplib::DataSink& sink, const nlohmann::json& body) {
+    done_ = true;
+    const std::string text = dump_json(body);
+    if (!sink.write(text.data(), text.size())) return false;
+    sink.done();
+    return true;
+  }
+
+  const GenerationContext& ctx_;
+  ResponseHeader header_;
+  uint64_t id_;
+  std::shared_ptr<EventQueue> queue_;
+  TokenTextStream text_;
+  int64_t prompt_tokens_;
+  std::string out_;
+  std::vector<GeneratedToken> tokens_;
+  bool done_ = false;  // the body went out: nothing to cancel
+  Clock::time_point last_write_ = Clock::now();
+};
 
 }  // namespace
 
@@ -202,7 +242,10 @@ void serve_generation(const GenerationContext& ctx, ApiKind kind, const Generati
   }
   ResponseHeader header = make_response_header(kind, ctx.served_model, params.logprobs);
   if (!params.stream) {
-    serve_blocking(ctx, header, params, *id, *queue, n_prompt, res);
+    auto body = std::make_shared<BlockingJson>(ctx, std::move(header), params, *id, queue, n_prompt);
+    res.set_chunked_content_provider(
+        "application/json", [body](size_t, httplib::DataSink& sink) { return body->step(sink); },
+        [body](bool success) { body->release(success); });
     return;
   }
   auto stream = std::make_shared<SseStream>(ctx, std::move(header), params, *id, queue, n_prompt);

@@ -5,6 +5,7 @@
 // type of the including ISA's namespace, each ISA gets its own instantiations (see x86_simd.h for why that matters).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -20,6 +21,21 @@ void dispatch_dot_tile(const DotTile& t, int rows, int cols) {
   }
   (std::make_index_sequence<kRows * kCols>());
   kTable[(rows - 1) * kCols + (cols - 1)](t);
+}
+
+// A tile larger than K's register tile (kRows x kCols), computed as register tiles of at most that size. Each
+// output still goes through K's per-output operations, so the results are those of the smaller tiles bit for bit.
+template <int kRows, int kCols, class K>
+void dispatch_dot_tile_split(const DotTile& t, int rows, int cols) {
+  for (int c0 = 0; c0 < cols; c0 += kCols) {
+    for (int r0 = 0; r0 < rows; r0 += kRows) {
+      DotTile sub = t;
+      sub.w = t.w + r0 * t.w_stride;
+      sub.a = t.a + c0 * t.a_stride;
+      sub.y = t.y + c0 * t.ldy + r0;
+      dispatch_dot_tile<kRows, kCols, K>(sub, std::min(kRows, rows - r0), std::min(kCols, cols - c0));
+    }
+  }
 }
 
 }  // namespace strata::cpu

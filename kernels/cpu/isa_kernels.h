@@ -52,10 +52,12 @@ struct DotTile {
   void dot_f32_f32(const DotTile& t, int rows, int cols);
 
 namespace strata::cpu {
-// kTileRows x kTileCols: the largest tile of the 32-block and float formats, sized to the ISA's register file
-// (accumulators of every output of the tile, plus one block of each weight row and each activation row, stay in
-// registers). The k-quants keep more per weight row (a super-block's decoded scales and bits), so their tiles are
-// kTileRowsK x kTileCols.
+// kTileRows x kTileCols: the largest tile of the 32-block and float formats; the k-quants keep more per weight row
+// (a super-block's decoded scales and bits), so their tiles are kTileRowsK x kTileCols. Each is sized to the ISA's
+// register file: accumulators of every output, plus one block of each weight row and each activation row, stay in
+// registers. On x86 a kernel may hold a smaller register tile, kRegTileRows (kRegTileRowsK) x kRegTileCols
+// (kRegTileColsK), and run larger tiles as several of those. AVX-512's 32-block, Q4_K and Q6_K kernels put one weight
+// row in each 32-bit lane: 16 rows fill a zmm, and 8 activation rows reuse each transposed weight block 8 times.
 namespace scalar {
 inline constexpr int kTileRows = 2;
 inline constexpr int kTileRowsK = 2;
@@ -66,12 +68,20 @@ namespace avx2 {
 inline constexpr int kTileRows = 2;
 inline constexpr int kTileRowsK = 2;
 inline constexpr int kTileCols = 2;
+inline constexpr int kRegTileRows = 2;
+inline constexpr int kRegTileCols = 2;
+inline constexpr int kRegTileRowsK = 2;
+inline constexpr int kRegTileColsK = 2;
 STRATA_CPU_DECLARE_ISA_KERNELS()
 }  // namespace avx2
 namespace avx512 {
-inline constexpr int kTileRows = 4;
-inline constexpr int kTileRowsK = 2;
-inline constexpr int kTileCols = 4;
+inline constexpr int kTileRows = 16;
+inline constexpr int kTileRowsK = 16;
+inline constexpr int kTileCols = 8;
+inline constexpr int kRegTileRows = 4;
+inline constexpr int kRegTileCols = 4;
+inline constexpr int kRegTileRowsK = 2;
+inline constexpr int kRegTileColsK = 4;
 STRATA_CPU_DECLARE_ISA_KERNELS()
 }  // namespace avx512
 }  // namespace strata::cpu

@@ -1,11 +1,15 @@
 // AVX-512 (F/BW/VL/DQ) + VNNI kernels (compiled with those flags only; see kernels/CMakeLists.txt). The 256-bit
-// quantized tiles of kernels_x86_dot.h pick up VNNI here; the 32-block formats, Q4_K and the float tiles are
-// 512-bit.
+// quantized tiles of kernels_x86_dot.h pick up VNNI here; the 32-block formats, Q4_K and Q6_K (row-lane tiles) and
+// the float tiles are 512-bit.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "core/quant/block_formats.h"
 #include "kernels/cpu/dot_tile_dispatch.h"
@@ -18,6 +22,7 @@ namespace strata::cpu::avx512 {
 // The kernels use the helpers above: keep this order.
 #define STRATA_X86_HAVE_WIDE_LEGACY 1
 #define STRATA_X86_HAVE_WIDE_Q4_K 1
+#define STRATA_X86_HAVE_WIDE_Q6_K 1
 #include "kernels/cpu/kernels_x86_dot.h"
 
 namespace {
@@ -26,60 +31,58 @@ using namespace detail;
 
 inline __mmask16 tail_mask16(int64_t left) { return static_cast<__mmask16>((1u << left) - 1u); }
 
-// The fp16 field at byte kOffset of 8 consecutive blocks kStride bytes apart (the first at p), as 8 floats. Word
-// permutes over 64-byte loads instead of 8 scalar conversions: converting scales one at a time cost Q4_0 about 40 %
-// of its time. Loads past the 8 blocks are masked off, so nothing beyond them is touched (the last blocks of a
-// mapped tensor may end a page).
-template <int kStride, int kOffset>
-inline __m256 fp16_fields_8(const uint8_t* p) {
-  static_assert(kStride % 2 == 0 && kOffset % 2 == 0 && (7 * kStride + kOffset) / 2 < 128);
-  constexpr int kWords = (8 * kStride - kOffset) / 2;  // readable words from p + kOffset
-  static_assert(kWords >= 64);
-  constexpr auto word = [](int j) { return j * kStride / 2; };  // block j's field, in words from p + kOffset
-  alignas(64) static constexpr int16_t kLo[32] = {word(0),      word(1),      word(2),      word(3),
-                                                  word(4) & 63, word(5) & 63, word(6) & 63, word(7) & 63};
-  const uint8_t* base = p + kOffset;
-  __m512i h =
-      _mm512_permutex2var_epi16(_mm512_loadu_si512(base), _mm512_load_si512(kLo), _mm512_loadu_si512(base + 64));
-  if constexpr (word(7) >= 64) {
-    // Words 64..127 for the blocks whose field lies beyond the first 128 bytes, blended into their positions.
-    alignas(64) static constexpr int16_t kHi[32] = {0, 0, 0, 0, word(4) & 63, word(5) & 63, word(6) & 63, word(7) & 63};
-    constexpr auto mask_words = [](int first) {
-      const int n = kWords - first < 0 ? 0 : (kWords - first > 32 ? 32 : kWords - first);
-      return static_cast<__mmask32>(n == 32 ? 0xFFFFFFFFu : (1u << n) - 1u);
-    };
-    const __m512i hi =
-        _mm512_permutex2var_epi16(_mm512_maskz_loadu_epi16(mask_words(64), base + 128), _mm512_load_si512(kHi),
-                                  _mm512_maskz_loadu_epi16(mask_words(96), base + 192));
-    __mmask32 from_hi = 0;
-    for (int j = 0; j < 8; ++j) from_hi |= word(j) >= 64 ? (1u << j) : 0u;
-    h = _mm512_mask_blend_epi16(from_hi, h, hi);
+// Bytes [off, off + 16) of 16 weight rows -> register k: bytes 4k..4k+3 of row L in 32-bit lane L. Loaded as rows
+// q, q + 4, q + 8, q + 12 by 128-bit lane into register q, a 4 x 4 dword transpose within each 128-bit lane leaves
+// the rows in lane order.
+inline void load_transposed(const uint8_t* const row[16], int64_t off, __m512i g[4]) {
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[q] + off)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row[q + 4] + off)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row[q + 8] + off)), 2);
+    g[q] = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row[q + 12] + off)), 3);
   }
-  return _mm256_cvtph_ps(_mm512_castsi512_si128(h));
+  const __m512i t0 = _mm512_unpacklo_epi32(g[0], g[1]), t1 = _mm512_unpackhi_epi32(g[0], g[1]);
+  const __m512i t2 = _mm512_unpacklo_epi32(g[2], g[3]), t3 = _mm512_unpackhi_epi32(g[2], g[3]);
+  g[0] = _mm512_unpacklo_epi64(t0, t2);
+  g[1] = _mm512_unpackhi_epi64(t0, t2);
+  g[2] = _mm512_unpacklo_epi64(t1, t3);
+  g[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
-// Lanes 0-7 of a 64-element step belong to block 2s of a group of 8, lanes 8-15 to block 2s + 1.
-inline __m512 step_scale(__m256 v8, int s) {
-  const __m512i idx =
-      _mm512_add_epi32(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_set1_epi32(2 * s));
-  return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(v8));
-}
+// The 16 weight rows of a tile (rows past `rows` repeat the last one, so their lanes compute something harmless and
+// are never stored), as pointers and as int32 gather offsets (15 * w_stride fits for any k below 10^8).
+struct LaneRows {
+  const uint8_t* row[16];
+  __m512i index;
+  LaneRows(const DotTile& t, int rows) {
+    alignas(64) int32_t offset[16];
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; ++r) {
+      const int64_t off = std::min(r, rows - 1) * t.w_stride;
+      row[r] = t.w + off;
+      offset[r] = static_cast<int32_t>(off);
+    }
+    index = _mm512_load_si512(offset);
+  }
+};
 
-inline __m512 pair_scale(float a, float b) { return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1); }
-
-// The 32-block formats against Q8_0 / Q8_1, two blocks per 512-bit step:
-//   acc[step % 2] += p * (dx * dy)   (p: VNNI lane sums of 4 products; lanes 0-7 first block, 8-15 second)
-//   mins[block % 8] += m * s          (Q4_1 / Q5_1: s is the partner's fp16 d * sum(q), as ggml)
-// The scale products are formed from the same two floats on every path (groups of 8 blocks, pairs, a single last
-// block), so they are the same bits; a single last block runs with its upper lanes zero in both operands, and the
-// last partial group's missing mins lanes are zero too.
-//
-// Weights enter the u8 x s8 dot unsigned: Q4 nibbles q, Q5 q | h << 4, Q8_0 as w + 128 (xor 0x80); the zero point
-// (8, 16, 128; none for the _1 formats) times sum(y) is then taken off per lane.
+// The 32-block formats against Q8_0 / Q8_1 in row-lane tiles: one weight row per 32-bit lane, 16 rows in a zmm. A
+// block's 16 rows are transposed to 4-byte groups (register k holds elements 4k..4k+3 of every row), so one vpdpbusd
+// against an activation group broadcast from memory adds 4 products to all 16 rows: a block costs 8 of them per
+// activation row, with no horizontal sums and one scale multiply for 16 outputs. Lane-sliced tiles (a block's
+// elements across the lanes, one output per register) spent most of their time on per-output scale permutes and
+// conversions instead and ran GEMM at half this speed; here the transposition is paid once per block and reused by
+// all 8 activation rows of the tile. Per block and output lane, exactly in int32,
+//   s = -zero * sum(y) + q . y,  then  acc = fma(float(s), dx * dy, acc)  [and acc = fma(m, s_y, acc) for _1]
+// lane by lane (s_y: the partner's fp16 d * sum(y), as ggml), so an output's float operations are the same for every
+// tile shape, row count and path; lanes of absent rows repeat the last row and are not stored. Weights enter the
+// u8 x s8 dot unsigned: Q4 nibbles q, Q5 q | h << 4, Q8_0 as w + 128 (xor 0x80); the zero point (8, 16, 128; none
+// for the _1 formats) times sum(y) is the dot's starting value.
 enum class Legacy { kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0 };
 
 template <Legacy kFormat>
-struct WideLegacy {
+struct LaneLegacy {
   static constexpr bool kQ8 = kFormat == Legacy::kQ8_0;
   static constexpr bool kFive = kFormat == Legacy::kQ5_0 || kFormat == Legacy::kQ5_1;
   static constexpr bool kHasMin = kFormat == Legacy::kQ4_1 || kFormat == Legacy::kQ5_1;
@@ -90,229 +93,308 @@ struct WideLegacy {
                          std::conditional_t<kFormat == Legacy::kQ5_0, BlockQ5_0,
                                             std::conditional_t<kFormat == Legacy::kQ5_1, BlockQ5_1, BlockQ8_0>>>>;
   using Partner = std::conditional_t<kHasMin, BlockQ8_1, BlockQ8_0>;
-  static constexpr int kMinOffset = 2;  // byte offset of m in Q4_1 / Q5_1 and of s in Q8_1
+  static constexpr int64_t kQsOffset = offsetof(Block, qs);
+  static constexpr int64_t kPartnerQsOffset = offsetof(Partner, qs);
+  // Activation blocks whose starting sums and scales are prepared together: 3 x 8 x 64 x 4 B = 6 KiB of stack.
+  static constexpr int kChunk = 64;
+  static constexpr int kPrefetchStep = 64 / sizeof(Block);
 
-  static uint32_t high_bits(const Block& b) {
-    uint32_t qh = 0;
-    if constexpr (kFive) std::memcpy(&qh, b.qh, 4);
-    return qh;
-  }
-
-  template <int R, int C>
-  static void run(const DotTile& t) {
-    const int64_t nb = t.n / 32;
-    __m512 acc[2][R][C];
-    __m256 mins[R][C];
+  // The 16 rows' block bytes as 8 registers of unsigned values, register k holding elements 4k..4k+3 of each row.
+  static void load_weights(const uint8_t* const row[16], const uint8_t* w, const __m512i& index, int64_t off,
+                           __m512i wq[8]) {
+    if constexpr (kQ8) {
+      load_transposed(row, off + kQsOffset, wq);
+      load_transposed(row, off + kQsOffset + 16, wq + 4);
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        acc[0][r][c] = acc[1][r][c] = _mm512_setzero_ps();
-        mins[r][c] = _mm256_setzero_ps();
+      for (int k = 0; k < 8; ++k) wq[k] = _mm512_xor_si512(wq[k], _mm512_set1_epi8(static_cast<char>(0x80)));
+    } else {
+      // Byte b of a block's qs holds element b (low nibble) and element b + 16 (high nibble).
+      load_transposed(row, off + kQsOffset, wq);
+      const __m512i low4 = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        wq[k + 4] = _mm512_and_si512(_mm512_srli_epi16(wq[k], 4), low4);
+        wq[k] = _mm512_and_si512(wq[k], low4);
+      }
+      if constexpr (kFive) {
+        // Element e's fifth bit is bit e of the row's qh word: for register k, byte k / 2 of the word (nibble
+        // k % 2) is copied to the lane's 4 bytes, and byte b tests its own bit.
+        const __m512i qh = _mm512_i32gather_epi32(index, w + off + offsetof(Block, qh), 1);
+#pragma GCC unroll 4
+        for (int h = 0; h < 4; ++h) {
+          const __m512i bytes = _mm512_shuffle_epi8(
+              qh, _mm512_set4_epi32((12 + h) * 0x01010101, (8 + h) * 0x01010101, (4 + h) * 0x01010101, h * 0x01010101));
+#pragma GCC unroll 2
+          for (int nib = 0; nib < 2; ++nib) {
+            const __mmask64 bit = _mm512_test_epi8_mask(bytes, _mm512_set1_epi32(0x08040201 << (4 * nib)));
+            wq[2 * h + nib] = _mm512_mask_add_epi8(wq[2 * h + nib], bit, wq[2 * h + nib], _mm512_set1_epi8(16));
+          }
+        }
       }
     }
-    const __m512i zero_point = _mm512_set1_epi8(static_cast<char>(kZero));
-    const __m512i nibble_shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
-    // scale[r][c]: the step's dx * dy per lane.
-    auto step = [&](int64_t i, bool pair, int slot, const __m512(&scale)[R][C]) {
-      __m512i wq[R];
+  }
+
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    const int64_t nb = t.n / 32;
+    const LaneRows lr(t, rows);
+    const uint8_t* const* row = lr.row;
+    const __m512i index = lr.index;
+    __m512 acc[C];
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const Block* b = &weight_block<Block>(t, r, i);
-        if constexpr (kQ8) {
-          const __m512i lo = _mm512_zextsi256_si512(load256(b[0].qs));
-          wq[r] = _mm512_xor_si512(pair ? _mm512_inserti64x4(lo, load256(b[1].qs), 1) : lo, zero_point);
-        } else {
-          // [qs0, qs0, qs1, qs1] by 128-bit lanes, then low nibbles in lanes 0 and 2, high in 1 and 3: the element
-          // order of two blocks.
-          const __m512i b0 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs)));
-          const __m512i both =
-              pair ? _mm512_mask_blend_epi64(
-                         0xF0, b0, _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs))))
-                   : _mm512_maskz_mov_epi64(0x0F, b0);
-          wq[r] = _mm512_and_si512(_mm512_srlv_epi64(both, nibble_shift), _mm512_set1_epi8(0x0F));
-          if constexpr (kFive) {
-            // Element e of the pair takes bit e of the two blocks' qh words as its fifth bit.
-            const uint64_t bits = high_bits(b[0]) | (pair ? uint64_t{high_bits(b[1])} << 32 : 0);
-            wq[r] = _mm512_mask_add_epi8(wq[r], _cvtu64_mask64(bits), wq[r], _mm512_set1_epi8(16));
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    alignas(64) int32_t start[C][kChunk];
+    alignas(64) float dy[C][kChunk];
+    alignas(64) float sy[kHasMin ? C : 1][kChunk];
+    for (int64_t i0 = 0; i0 < nb; i0 += kChunk) {
+      const int chunk = static_cast<int>(std::min<int64_t>(kChunk, nb - i0));
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        for (int j = 0; j < chunk; ++j) {
+          const Partner& y = act_block<Partner>(t, c, i0 + j);
+          dy[c][j] = fp16(y.d);
+          start[c][j] = kZero == 0 ? 0 : -kZero * sum_i8_32(load256(y.qs));
+          if constexpr (kHasMin) sy[c][j] = fp16(y.s);
+        }
+      }
+      for (int j = 0; j < chunk; ++j) {
+        const int64_t i = i0 + j;
+        const int64_t off = i * static_cast<int64_t>(sizeof(Block));
+        // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of at
+        // most 64 bytes still touch every line): 16 per block would take a third of the load slots. Prefetching the
+        // next tile in address order instead arrives too late for its first blocks (1-thread Q4_0: 9.3 vs 10.3 GB/s).
+        if (i % kPrefetchStep == 0) {
+#pragma GCC unroll 16
+          for (int r = 0; r < 16; ++r) prefetch_ahead(t, row[r] + off, 1);
+        }
+        // The 16 rows' fp16 d (and m) from one dword per row.
+        const __m512i dm = _mm512_i32gather_epi32(index, t.w + off, 1);
+        const __m512 dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
+        __m512 mx;
+        if constexpr (kHasMin) mx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+        __m512i wq[8];
+        load_weights(row, t.w, index, off, wq);
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+          const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
+          __m512i s = _mm512_set1_epi32(start[c][j]);
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            int32_t group;
+            std::memcpy(&group, yq + 4 * k, 4);
+            s = _mm512_dpbusd_epi32(s, wq[k], _mm512_set1_epi32(group));
+          }
+          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dx, _mm512_set1_ps(dy[c][j])), acc[c]);
+          if constexpr (kHasMin) acc[c] = _mm512_fmadd_ps(mx, _mm512_set1_ps(sy[c][j]), acc[c]);
+        }
+      }
+    }
+    const __mmask16 store = tail_mask16(rows);
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+  }
+};
+
+// Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter.
+template <class K>
+void dispatch_lanes(const DotTile& t, int rows, int cols) {
+  static_assert(kTileRows == 16 && kTileRowsK == 16);
+  using Fn = void (*)(const DotTile&, int);
+  static constexpr std::array<Fn, kTileCols> kTable = []<size_t... I>(std::index_sequence<I...>) {
+    return std::array<Fn, kTileCols>{&K::template run<I + 1>...};
+  }
+  (std::make_index_sequence<kTileCols>());
+  kTable[cols - 1](t, rows);
+}
+
+// Q4_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
+//   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
+// then acc = fma(float(sumi), d * yd, acc) and acc = fnmadd(float(summ), dmin * yd, acc). The packed 6-bit scales
+// and mins of 16 rows are transposed like the quants and unpacked in all lanes at once (the ggml bit layout works on
+// 32-bit words, so unpack_k4_scales' steps apply lane by lane); the mins dot takes int16 pairs in one vpmaddwd.
+struct LaneQ4K {
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    const LaneRows lr(t, rows);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
+    __m512 acc[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
+      const int64_t off = i * static_cast<int64_t>(sizeof(BlockQ4_K));
+#pragma GCC unroll 16
+      for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, sizeof(BlockQ4_K));
+      const __m512i dm = _mm512_i32gather_epi32(lr.index, t.w + off, 1);
+      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
+      const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+      // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
+      __m512i pw[4];
+      load_transposed(lr.row, off + offsetof(BlockQ4_K, scales), pw);
+      const __m512i mask1 = _mm512_set1_epi32(0x3f3f3f3f), mask2 = _mm512_set1_epi32(0x0f0f0f0f),
+                    mask3 = _mm512_set1_epi32(0x03030303);
+      const __m512i sc[2] = {
+          _mm512_and_si512(pw[0], mask1),
+          _mm512_or_si512(_mm512_and_si512(pw[2], mask2),
+                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[0], 6), mask3), 4))};
+      const __m512i mn_lo = _mm512_and_si512(pw[1], mask1);
+      const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw[2], 4), mask2),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[1], 6), mask3), 4));
+      // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7).
+      const __m512i mins[4] = {
+          _mm512_and_si512(mn_lo, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8), byte_pairs),
+          _mm512_and_si512(mn_hi, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8), byte_pairs)};
+      __m512i sumi[C];
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+#pragma GCC unroll 1
+      for (int j = 0; j < 4; ++j) {
+        // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
+        __m512i lo[8], hi[8];
+        load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j, lo);
+        load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j + 16, lo + 4);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          hi[k] = _mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4);
+          lo[k] = _mm512_and_si512(lo[k], low4);
+        }
+        const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
+        const __m512i sc_b = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), _mm512_set1_epi32(0xFF));
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+          const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
+          __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            int32_t ga, gb;
+            std::memcpy(&ga, yq + 4 * k, 4);
+            std::memcpy(&gb, yq + 32 + 4 * k, 4);
+            sa = _mm512_dpbusd_epi32(sa, lo[k], _mm512_set1_epi32(ga));
+            sb = _mm512_dpbusd_epi32(sb, hi[k], _mm512_set1_epi32(gb));
+          }
+          sumi[c] =
+              _mm512_add_epi32(sumi[c], _mm512_add_epi32(_mm512_mullo_epi32(sa, sc_a), _mm512_mullo_epi32(sb, sc_b)));
+        }
+      }
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
+        int32_t b32[8];
+        for (int j = 0; j < 8; ++j) b32[j] = y.bsums[2 * j] + y.bsums[2 * j + 1];
+        auto pair = [&](int a, int b) {
+          return _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint16_t>(b32[a]) |
+                                                        (static_cast<uint32_t>(static_cast<uint16_t>(b32[b])) << 16)));
+        };
+        const __m512i summ = _mm512_add_epi32(
+            _mm512_add_epi32(_mm512_madd_epi16(mins[0], pair(0, 2)), _mm512_madd_epi16(mins[1], pair(1, 3))),
+            _mm512_add_epi32(_mm512_madd_epi16(mins[2], pair(4, 6)), _mm512_madd_epi16(mins[3], pair(5, 7))));
+        const __m512 yd = _mm512_set1_ps(y.d);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
+        acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[c]);
+      }
+    }
+    const __mmask16 store = tail_mask16(rows);
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+  }
+};
+
+// Q6_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
+//   sumi = sum_g sc[g] * (q . y over group g) - 32 * sum_g sc[g] * bsum[g]   (g: the 16 groups of 16, q in 0..63)
+// then acc = fma(float(sumi), d * yd, acc). The 6-bit quants of 16 rows are rebuilt from the transposed low and
+// high bit planes, each plane transposed once per half super-block and kept in memory for its four 32-element
+// groups.
+struct LaneQ6K {
+  // Lane scale g of the transposed int8 scales, sign-extended to int32.
+  static __m512i lane_scale(const __m512i sc[4], int g) {
+    return _mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24);
+  }
+
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    const LaneRows lr(t, rows);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i bits45 = _mm512_set1_epi8(0x30);
+    __m512 acc[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
+      const int64_t off = i * static_cast<int64_t>(sizeof(BlockQ6_K));
+#pragma GCC unroll 16
+      for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, sizeof(BlockQ6_K));
+      // d is the block's last field: the dword ending with it stays inside the block.
+      const __m512i sd = _mm512_i32gather_epi32(lr.index, t.w + off + offsetof(BlockQ6_K, d) - 2, 1);
+      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(sd, 16)));
+      __m512i sc[4];
+      load_transposed(lr.row, off + offsetof(BlockQ6_K, scales), sc);
+      // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.
+      __m512i sc_pairs[8];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        sc_pairs[2 * j] = _mm512_srai_epi16(_mm512_slli_epi16(sc[j], 8), 8);
+        sc_pairs[2 * j + 1] = _mm512_srai_epi16(sc[j], 8);
+      }
+      __m512i sumi[C];
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+#pragma GCC unroll 1
+      for (int h = 0; h < 2; ++h) {
+        __m512i ql[16], qh[8];
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q)
+          load_transposed(lr.row, off + offsetof(BlockQ6_K, ql) + 64 * h + 16 * q, ql + 4 * q);
+        load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h, qh);
+        load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h + 16, qh + 4);
+#pragma GCC unroll 4
+        for (int s = 0; s < 4; ++s) {
+          // Elements 128h + 32s + l: low bits from ql[l] (s even) or ql[l + 32] (s odd), low nibble for s < 2, high
+          // for s >= 2; high bits 2s, 2s + 1 of qh[l].
+          __m512i w[8];
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            const __m512i lo_src = ql[k + 8 * (s & 1)];
+            const __m512i lo = _mm512_and_si512(s >= 2 ? _mm512_srli_epi16(lo_src, 4) : lo_src, low4);
+            const __m512i hi = s <= 2 ? _mm512_slli_epi16(qh[k], 4 - 2 * s) : _mm512_srli_epi16(qh[k], 2);
+            w[k] = _mm512_ternarylogic_epi32(hi, bits45, lo, 0xEA);  // (hi & bits45) | lo
+          }
+          const __m512i sc_a = lane_scale(sc, 8 * h + 2 * s), sc_b = lane_scale(sc, 8 * h + 2 * s + 1);
+#pragma GCC unroll 8
+          for (int c = 0; c < C; ++c) {
+            const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 128 * h + 32 * s;
+            __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k) {
+              int32_t ga, gb;
+              std::memcpy(&ga, yq + 4 * k, 4);
+              std::memcpy(&gb, yq + 16 + 4 * k, 4);
+              sa = _mm512_dpbusd_epi32(sa, w[k], _mm512_set1_epi32(ga));
+              sb = _mm512_dpbusd_epi32(sb, w[k + 4], _mm512_set1_epi32(gb));
+            }
+            sumi[c] =
+                _mm512_add_epi32(sumi[c], _mm512_add_epi32(_mm512_mullo_epi32(sa, sc_a), _mm512_mullo_epi32(sb, sc_b)));
           }
         }
       }
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        const Partner* y = &act_block<Partner>(t, c, i);
-        const __m512i lo = _mm512_zextsi256_si512(load256(y[0].qs));
-        const __m512i yq = pair ? _mm512_inserti64x4(lo, load256(y[1].qs), 1) : lo;
-        // Each row's dot starts from -zero * sum(y): one subtraction per activation block, not per output.
-        __m512i start = _mm512_setzero_si512();
-        if constexpr (kZero != 0) {
-          start = _mm512_sub_epi32(start, _mm512_dpbusd_epi32(_mm512_setzero_si512(), zero_point, yq));
-        }
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-          const __m512i p = _mm512_dpbusd_epi32(start, wq[r], yq);
-          acc[slot][r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale[r][c], acc[slot][r][c]);
-        }
-      }
-    };
-    int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-      __m256 d8[R][C], dx8[R], dy8[C], mx8[R], sy8[C];
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const auto* b = reinterpret_cast<const uint8_t*>(&weight_block<Block>(t, r, i));
-        prefetch_ahead(t, b, 8 * sizeof(Block));
-        dx8[r] = fp16_fields_8<sizeof(Block), 0>(b);
-        if constexpr (kHasMin) mx8[r] = fp16_fields_8<sizeof(Block), kMinOffset>(b);
-      }
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        const auto* y = reinterpret_cast<const uint8_t*>(&act_block<Partner>(t, c, i));
-        dy8[c] = fp16_fields_8<sizeof(Partner), 0>(y);
-        if constexpr (kHasMin) sy8[c] = fp16_fields_8<sizeof(Partner), kMinOffset>(y);
-      }
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) {
-          d8[r][c] = _mm256_mul_ps(dx8[r], dy8[c]);
-          if constexpr (kHasMin) mins[r][c] = _mm256_add_ps(mins[r][c], _mm256_mul_ps(mx8[r], sy8[c]));
-        }
-      }
-#pragma GCC unroll 4
-      for (int s = 0; s < 4; ++s) {
-        __m512 scale[R][C];
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-          for (int c = 0; c < C; ++c) scale[r][c] = step_scale(d8[r][c], s);
-        step(i + 2 * s, true, s & 1, scale);
-      }
-    }
-    // Fewer than 8 blocks left: their mins in lanes 0..left-1, then up to three pair steps (slots 0, 1, 0 continue
-    // the alternation) and a single block.
-    const int left = static_cast<int>(nb - i);
-    if constexpr (kHasMin) {
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        alignas(32) float mx[8] = {};
-        for (int j = 0; j < left; ++j) mx[j] = fp16(weight_block<Block>(t, r, i + j).m);
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) {
-          alignas(32) float sy[8] = {};
-          for (int j = 0; j < left; ++j) sy[j] = fp16(act_block<Partner>(t, c, i + j).s);
-          if (left > 0) mins[r][c] = _mm256_add_ps(mins[r][c], _mm256_mul_ps(_mm256_load_ps(mx), _mm256_load_ps(sy)));
-        }
-      }
-    }
-    auto rest = [&](int64_t j, bool pair, int slot) {
-      __m512 scale[R][C];
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const Block* b = &weight_block<Block>(t, r, j);
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) {
-          const Partner* y = &act_block<Partner>(t, c, j);
-          const float d0 = fp16(b[0].d) * fp16(y[0].d);
-          scale[r][c] =
-              pair ? pair_scale(d0, fp16(b[1].d) * fp16(y[1].d)) : _mm512_maskz_mov_ps(0x00FF, _mm512_set1_ps(d0));
-        }
-      }
-      step(j, pair, slot, scale);
-    };
-    const int pairs = left / 2;
-    if (pairs >= 1) rest(i, true, 0);
-    if (pairs >= 2) rest(i + 2, true, 1);
-    if (pairs >= 3) rest(i + 4, true, 0);
-    if (left % 2 != 0) {
-      if (pairs % 2 == 0) {
-        rest(i + 2 * pairs, false, 0);
-      } else {
-        rest(i + 2 * pairs, false, 1);
-      }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][r][c], acc[1][r][c]));
-        if constexpr (kHasMin) sum += hsum(mins[r][c]);
-        t.y[c * t.ldy + r] = sum;
-      }
-    }
-  }
-};
-
-// Q4_K against Q8_K, 512-bit with VNNI: per super-block and output, acc += (yd * d) * sumi over 16 lanes and
-// acc_m += (-yd * dmin) * (min . bsum pairs) over 4. For j = 0..3 one zmm holds sub-blocks 2j (low nibbles of the
-// j-th 32 bytes) and 2j + 1 (high nibbles), the element order of the j-th 64 activation bytes, so a single dpbusd
-// gives 4-product lane sums (|sum| <= 4 * 15 * 127, an int16). Two such results are packed to int16 and multiplied
-// by their sub-block scales with one vpmaddwd, so the scales cost one multiply per 128 elements.
-struct WideQ4K {
-  template <int R, int C>
-  static void run(const DotTile& t) {
-    __m512 acc[R][C];
-    __m128 acc_m[R][C];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps(), acc_m[r][c] = _mm_setzero_ps();
-    // After packs_epi32(dp[2p], dp[2p + 1]), 128-bit lane L holds 4 words of sub-block 4p + (L >= 2) and then 4 of
-    // sub-block 4p + 2 + (L >= 2); these indices pick those sub-blocks' scales (words 0..7 of the unpacked scales).
-    const __m512i scale_idx[2] = {_mm512_set_epi16(3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0,
-                                                   0, 2, 2, 2, 2, 0, 0, 0, 0),
-                                  _mm512_set_epi16(7, 7, 7, 7, 5, 5, 5, 5, 7, 7, 7, 7, 5, 5, 5, 5, 6, 6, 6, 6, 4, 4, 4,
-                                                   4, 6, 6, 6, 6, 4, 4, 4, 4)};
-    const __m512i nibble_shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      __m512i wq[R][4], sc[R][2];
-      __m128i mins[R];
-      float d[R], dmin[R];
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const BlockQ4_K& x = weight_block<BlockQ4_K>(t, r, i);
-        prefetch_ahead(t, &x, sizeof(BlockQ4_K));
-        uint32_t utmp[4];
-        unpack_k4_scales(x.scales, utmp);
-        const __m256i mins_scales = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(utmp)));
-        mins[r] = _mm256_extracti128_si256(mins_scales, 1);
-        const __m512i scales16 = _mm512_castsi256_si512(mins_scales);
-        sc[r][0] = _mm512_permutexvar_epi16(scale_idx[0], scales16);
-        sc[r][1] = _mm512_permutexvar_epi16(scale_idx[1], scales16);
-#pragma GCC unroll 8
-        for (int j = 0; j < 4; ++j) {
-          const __m512i bits = _mm512_broadcast_i64x4(load256(x.qs + 32 * j));
-          wq[r][j] = _mm512_and_si512(_mm512_srlv_epi64(bits, nibble_shift), low4);
-        }
-        d[r] = fp16(x.d);
-        dmin[r] = fp16(x.dmin);
-      }
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-        __m512i yq[4];
+        __m512i offset = _mm512_setzero_si512();
 #pragma GCC unroll 8
-        for (int j = 0; j < 4; ++j) yq[j] = _mm512_loadu_si512(y.qs + 64 * j);
-        const __m256i bsums = load256(y.bsums);
-        const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-          __m512i dp[4];
-#pragma GCC unroll 8
-          for (int j = 0; j < 4; ++j) dp[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[r][j], yq[j]);
-          const __m512i sumi = _mm512_add_epi32(_mm512_madd_epi16(_mm512_packs_epi32(dp[0], dp[1]), sc[r][0]),
-                                                _mm512_madd_epi16(_mm512_packs_epi32(dp[2], dp[3]), sc[r][1]));
-          const __m128i prod = _mm_madd_epi16(mins[r], q8s);
-          acc_m[r][c] = _mm_fmadd_ps(_mm_set1_ps(-y.d * dmin[r]), _mm_cvtepi32_ps(prod), acc_m[r][c]);
-          acc[r][c] = _mm512_fmadd_ps(_mm512_set1_ps(y.d * d[r]), _mm512_cvtepi32_ps(sumi), acc[r][c]);
+        for (int p = 0; p < 8; ++p) {
+          // sc_pairs[p] holds groups 4 (p / 2) + p % 2 and that + 2.
+          const int g = 4 * (p / 2) + p % 2;
+          const uint32_t pair =
+              static_cast<uint16_t>(y.bsums[g]) | (static_cast<uint32_t>(static_cast<uint16_t>(y.bsums[g + 2])) << 16);
+          offset =
+              _mm512_add_epi32(offset, _mm512_madd_epi16(sc_pairs[p], _mm512_set1_epi32(static_cast<int32_t>(pair))));
         }
+        const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(offset, 5));
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[c]);
       }
     }
+    const __mmask16 store = tail_mask16(rows);
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) t.y[c * t.ldy + r] = _mm512_reduce_add_ps(acc[r][c]) + hsum(acc_m[r][c]);
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
   }
 };
 
@@ -372,12 +454,13 @@ struct DotFloat {
 
 }  // namespace
 
-void dot_q4_0_q8_0(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ4_0>>(t, rows, cols); }
-void dot_q4_1_q8_1(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ4_1>>(t, rows, cols); }
-void dot_q5_0_q8_0(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ5_0>>(t, rows, cols); }
-void dot_q5_1_q8_1(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ5_1>>(t, rows, cols); }
-void dot_q8_0_q8_0(const DotTile& t, int rows, int cols) { detail::dispatch<WideLegacy<Legacy::kQ8_0>>(t, rows, cols); }
-void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) { detail::dispatch_k<WideQ4K>(t, rows, cols); }
+void dot_q4_0_q8_0(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ4_0>>(t, rows, cols); }
+void dot_q4_1_q8_1(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ4_1>>(t, rows, cols); }
+void dot_q5_0_q8_0(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ5_0>>(t, rows, cols); }
+void dot_q5_1_q8_1(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ5_1>>(t, rows, cols); }
+void dot_q8_0_q8_0(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ8_0>>(t, rows, cols); }
+void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneQ4K>(t, rows, cols); }
+void dot_q6_k_q8_k(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneQ6K>(t, rows, cols); }
 void dot_f16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF16>>(t, rows, cols); }
 void dot_bf16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadBF16>>(t, rows, cols); }
 void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF32>>(t, rows, cols); }

@@ -568,12 +568,12 @@ struct DotQ6K {
 
 template <class K>
 void dispatch(const DotTile& t, int rows, int cols) {
-  dispatch_dot_tile<kTileRows, kTileCols, K>(t, rows, cols);
+  dispatch_dot_tile_split<kRegTileRows, kRegTileCols, K>(t, rows, cols);
 }
 
 template <class K>
 void dispatch_k(const DotTile& t, int rows, int cols) {
-  dispatch_dot_tile<kTileRowsK, kTileCols, K>(t, rows, cols);
+  dispatch_dot_tile_split<kRegTileRowsK, kRegTileColsK, K>(t, rows, cols);
 }
 
 }  // namespace detail
@@ -601,4 +601,6 @@ void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) {
 void dot_q5_k_q8_k(const DotTile& t, int rows, int cols) {
   detail::dispatch_k<detail::DotQ45K<BlockQ5_K, true>>(t, rows, cols);
 }
+#if !defined(STRATA_X86_HAVE_WIDE_Q6_K)
 void dot_q6_k_q8_k(const DotTile& t, int rows, int cols) { detail::dispatch_k<detail::DotQ6K>(t, rows, cols); }
+#endif

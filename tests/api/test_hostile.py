@@ -261,6 +261,32 @@ def test_clients_vanishing_mid_stream(server):
     sanity_check(server)
 
 
+def test_clients_vanishing_before_a_non_streamed_reply(server):
+    """Non-streamed requests whose clients hang up are cancelled too (the reply is sent chunked, with whitespace
+    keep-alives that fail once the client is gone)."""
+    body = json.dumps({"model": SERVED_NAME, "messages": [{"role": "user", "content": "Write a long story."}],
+                       "max_tokens": 900, "ignore_eos": True}).encode()
+    head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    socks = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+        s.sendall(head + body)
+        socks.append(s)
+    deadline = time.time() + 30
+    while metric(server, "strata_num_requests_running") < 1:
+        assert time.time() < deadline, "the requests never started"
+        time.sleep(0.2)
+    for s in socks:
+        s.close()
+    # 900 tokens take far longer than this; the requests must end because their clients left.
+    deadline = time.time() + 15
+    while metric(server, "strata_num_requests_running") > 0 or metric(server, "strata_num_requests_waiting") > 0:
+        assert time.time() < deadline, "vanished non-streaming clients' requests kept running"
+        time.sleep(0.2)
+    sanity_check(server)
+
+
 def test_queue_full_gives_429():
     with running_server(["--max-num-seqs", "1", "--max-queue", "1"]) as s:
         body = {"model": SERVED_NAME, "messages": MESSAGES, "max_tokens": 200, "ignore_eos": True, "stream": True}

@@ -144,15 +144,16 @@ TEST(VecDotTest, FloatTypesHandleOddLengths) {
 }
 
 // Every output of every tile shape must be bit-identical to the same output computed alone: this is what makes the
-// matmul paths batch invariant. Lengths cover the 512-bit kernels' groups of 8 blocks, pair steps and a single last
-// block, and the float kernels' tails.
+// matmul paths batch invariant. Lengths cover odd block counts, more than the AVX-512 row-lane kernels' 64-block
+// activation chunk (2304: 72 blocks, 9 super-blocks), and the float kernels' tails.
 TEST(DotTileTest, EveryShapeMatchesOneByOneBitwise) {
   for (GgmlType type : kTypes) {
     const GgmlTypeInfo* info = ggml_type_info(type);
     const bool is_float = info->block_size == 1;
-    for (int64_t k : is_float ? std::vector<int64_t>{7, 48, 100} : std::vector<int64_t>{224, 256, 352, 416, 768}) {
+    for (int64_t k :
+         is_float ? std::vector<int64_t>{7, 48, 100} : std::vector<int64_t>{224, 256, 352, 416, 768, 2304}) {
       if (k % info->block_size != 0) continue;
-      const int64_t max_rows = 4, max_cols = 4;
+      const int64_t max_rows = 16, max_cols = 8;  // the largest tile of any ISA (AVX-512 row lanes)
       const std::vector<uint8_t> w = random_weights(type, max_rows, k, 41);
       const std::vector<float> x = random_activations(max_cols, k, 42);
       const int64_t row_bytes = k / info->block_size * info->type_size;
