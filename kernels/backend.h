@@ -16,13 +16,23 @@
 
 namespace strata {
 
-// A 2-D weight in GGUF layout: `n_rows` rows of `row_len` elements, each row `row_bytes` long (quantized blocks).
+// How a weight's blocks are laid out in backend memory.
+enum class WeightLayout : uint8_t {
+  kGguf,  // as in the file: row after row of GGUF blocks
+  // The CPU AVX-512 kernels' layout (Backend::pack_weight): groups of 16 rows, and within a group block after
+  // block, each block holding the 16 rows' fields transposed so the kernels load them as they compute (one weight
+  // row per 32-bit lane). The same bytes as kGguf, rearranged; the rows are padded to a multiple of 16.
+  kCpuRowLanes16,
+};
+
+// A 2-D weight of GGUF blocks: `n_rows` rows of `row_len` elements, each row `row_bytes` long (quantized blocks).
 struct WeightTensor {
   GgmlType type = GgmlType::kF32;
-  const void* data = nullptr;  // backend memory, [n_rows, row_bytes]
+  const void* data = nullptr;  // backend memory, [n_rows, row_bytes] in `layout`
   int64_t n_rows = 0;
   int64_t row_len = 0;
   size_t row_bytes = 0;
+  WeightLayout layout = WeightLayout::kGguf;
 };
 
 struct RopeParams {
@@ -67,6 +77,14 @@ class Backend {
   // Makes `bytes` of host weight data (usually the GGUF mapping) readable by ops: the CPU backend uses the mapping
   // in place, a GPU backend uploads it.
   virtual absl::StatusOr<const void*> map_weights(const void* host, size_t bytes) = 0;
+  // Bytes of backend memory `pack_weight` needs to lay `w` (mapped, kGguf) out the way this backend's matmul reads
+  // fastest; 0 when matmul reads it as mapped (the default).
+  virtual size_t packed_weight_bytes(const WeightTensor& /*w*/) const { return 0; }
+  // Writes w into dst (backend memory, packed_weight_bytes(w) long) and returns the tensor reading it there. Only
+  // matmul accepts a packed tensor: embed still takes the mapped one.
+  virtual absl::StatusOr<WeightTensor> pack_weight(const WeightTensor& /*w*/, void* /*dst*/) {
+    return absl::UnimplementedError("this backend does not pack weights");
+  }
   virtual absl::Status synchronize() = 0;
 
   // y[i, r] = sum_j x[i, j] * w[r, j]  — x: [m, w.row_len], y: [m, w.n_rows]

@@ -9,7 +9,10 @@
 // GEMM (m = 16: batched decode of 16 streams; m = 128: prefill) is compute-bound and reported in G int8 ops/s (2 ops
 // per multiply-add).
 //
-// Usage: matmul_bench [isa [type]]   (isa: scalar | avx2 | avx512, default the active one; type: e.g. Q4_K)
+// Weights are in the layout the engine uses: packed for the ISA's kernels where it has a packed layout for the type
+// (WeightLayout::kCpuRowLanes16), else GGUF; a third argument `gguf` measures the GGUF layout instead.
+//
+// Usage: matmul_bench [isa [type [gguf]]]   (isa: scalar | avx2 | avx512, default the active one; type: e.g. Q4_K)
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -87,9 +90,23 @@ std::vector<int> half_fields(GgmlType type) {
 struct Model {
   std::vector<std::vector<uint8_t>> weights;  // per matrix, all layers
   std::vector<Matrix> shapes;
-  int64_t bytes = 0;
+  int64_t bytes = 0;  // GGUF bytes of all matrices (a packed matrix reads the same bytes)
   int layers = 0;
+  WeightLayout layout = WeightLayout::kGguf;
 };
+
+// Rewrites every matrix in the packed layout of `isa`, where it has one for `type`.
+void pack_model(GgmlType type, Model& model, ThreadPool& pool, Isa isa) {
+  if (packed_weight_bytes(type, kLayer[0].n, kLayer[0].k, isa) == 0) return;
+  for (size_t i = 0; i < model.weights.size(); ++i) {
+    const Matrix& mat = model.shapes[i];
+    std::vector<uint8_t> packed(packed_weight_bytes(type, mat.n, mat.k, isa));
+    const absl::Status s = pack_weights(type, model.weights[i].data(), mat.n, mat.k, packed.data(), pool, isa);
+    if (!s.ok()) std::fprintf(stderr, "pack_weights failed: %s\n", s.ToString().c_str());
+    model.weights[i] = std::move(packed);
+  }
+  model.layout = WeightLayout::kCpuRowLanes16;
+}
 
 Model make_model(GgmlType type, int64_t min_bytes) {
   const GgmlTypeInfo* info = ggml_type_info(type);
@@ -123,6 +140,7 @@ double run_pass(GgmlType type, const Model& model, int64_t m, const std::vector<
                 ThreadPool& pool, Isa isa) {
   MatmulOptions options;
   options.isa = isa;
+  options.layout = model.layout;
   const auto t0 = Clock::now();
   for (size_t i = 0; i < model.weights.size(); ++i) {
     const Matrix& mat = model.shapes[i];
@@ -155,8 +173,8 @@ int bench_main(int argc, char** argv) {
   }
   std::printf("ISA %s; streaming read of 1 GiB: %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n",
               std::string(isa_name(isa)).c_str(), bw1, bw2);
-  std::printf("%-5s %8s %6s | %-22s | %-22s | %-13s | %s\n", "type", "weights", "layers", "GEMV m=1, 1 thread",
-              "GEMV m=1, 2 threads", "GEMV L2, 1 th", "GEMM m=16 | m=128, 2 threads");
+  std::printf("(* packed layout)\n%-6s %8s %6s | %-22s | %-22s | %-13s | %s\n", "type", "weights", "layers",
+              "GEMV m=1, 1 thread", "GEMV m=1, 2 threads", "GEMV L2, 1 th", "GEMM m=16 | m=128, 2 threads");
 
   constexpr int64_t kMinBytes = int64_t{1} << 30;  // beyond any last-level cache
   const std::vector<float> x = [] {
@@ -174,8 +192,10 @@ int bench_main(int argc, char** argv) {
       if (ggml_type_info(t)->name == argv[2]) types = {t};
     }
   }
+  const bool gguf_only = argc > 3 && std::strcmp(argv[3], "gguf") == 0;
   for (GgmlType type : types) {
-    const Model model = make_model(type, kMinBytes);
+    Model model = make_model(type, kMinBytes);
+    if (!gguf_only) pack_model(type, model, pool2, isa);
     double gbs[2];
     ThreadPool* pools[2] = {&pool1, &pool2};
     for (int t = 0; t < 2; ++t) {
@@ -186,6 +206,7 @@ int bench_main(int argc, char** argv) {
     }
     // GEMV from L2: the first 512 rows of the first matrix, 1 thread.
     Model hot;
+    hot.layout = model.layout;
     hot.weights.push_back(model.weights[0]);
     hot.shapes.push_back(Matrix{512, kLayer[0].k});
     const int64_t hot_bytes = static_cast<int64_t>(model.weights[0].size()) * 512 / kLayer[0].n;
@@ -193,6 +214,7 @@ int bench_main(int argc, char** argv) {
     for (int rep = 0; rep < 200; ++rep) hot_best = std::min(hot_best, run_pass(type, hot, 1, x, y, pool1, isa));
     // GEMM: one layer's matrices (compute-bound; no need to stream the whole model).
     Model one_layer;
+    one_layer.layout = model.layout;
     for (size_t i = 0; i < std::size(kLayer); ++i) {
       one_layer.weights.push_back(model.weights[i]);
       one_layer.shapes.push_back(model.shapes[i]);
@@ -207,9 +229,11 @@ int bench_main(int argc, char** argv) {
       for (int rep = 0; rep < 5; ++rep) best = std::min(best, run_pass(type, one_layer, m, x, y, pool2, isa));
       gops[g] = ops / best / 1e9;
     }
-    std::printf("%-5s %6.0fMB %6d | %6.1f GB/s (%5.1f %%) | %6.1f GB/s (%5.1f %%) | %8.1f GB/s | %7.1f | %7.1f Gop/s\n",
-                std::string(ggml_type_info(type)->name).c_str(), model.bytes / 1e6, model.layers, gbs[0],
-                100.0 * gbs[0] / bw1, gbs[1], 100.0 * gbs[1] / bw2, hot_bytes / hot_best / 1e9, gops[0], gops[1]);
+    std::printf(
+        "%-5s%c %6.0fMB %6d | %6.1f GB/s (%5.1f %%) | %6.1f GB/s (%5.1f %%) | %8.1f GB/s | %7.1f | %7.1f Gop/s\n",
+        std::string(ggml_type_info(type)->name).c_str(), model.layout == WeightLayout::kCpuRowLanes16 ? '*' : ' ',
+        model.bytes / 1e6, model.layers, gbs[0], 100.0 * gbs[0] / bw1, gbs[1], 100.0 * gbs[1] / bw2,
+        hot_bytes / hot_best / 1e9, gops[0], gops[1]);
   }
   return 0;
 }

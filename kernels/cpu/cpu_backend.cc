@@ -52,8 +52,26 @@ absl::Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t by
 
 absl::StatusOr<const void*> CpuBackend::map_weights(const void* host, size_t) { return host; }
 
+size_t CpuBackend::packed_weight_bytes(const WeightTensor& w) const {
+  if (w.layout != WeightLayout::kGguf) return 0;
+  return cpu::packed_weight_bytes(w.type, w.n_rows, w.row_len);
+}
+
+absl::StatusOr<WeightTensor> CpuBackend::pack_weight(const WeightTensor& w, void* dst) {
+  if (packed_weight_bytes(w) == 0) {
+    return absl::InvalidArgumentError("cpu backend: this weight has no packed layout on this CPU");
+  }
+  if (absl::Status s = cpu::pack_weights(w.type, w.data, w.n_rows, w.row_len, dst, *pool_); !s.ok()) return s;
+  WeightTensor packed = w;
+  packed.data = dst;
+  packed.layout = WeightLayout::kCpuRowLanes16;
+  return packed;
+}
+
 absl::Status CpuBackend::matmul(const WeightTensor& w, const float* x, int64_t m, float* y) {
-  return cpu::matmul(w.type, w.data, w.n_rows, w.row_len, x, m, y, *pool_);
+  MatmulOptions options;
+  options.layout = w.layout;
+  return cpu::matmul(w.type, w.data, w.n_rows, w.row_len, x, m, y, *pool_, options);
 }
 
 absl::Status CpuBackend::embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y) {

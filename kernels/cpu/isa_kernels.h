@@ -83,5 +83,19 @@ inline constexpr int kRegTileCols = 4;
 inline constexpr int kRegTileRowsK = 2;
 inline constexpr int kRegTileColsK = 4;
 STRATA_CPU_DECLARE_ISA_KERNELS()
+// Packed weights (quant_matmul.h, WeightLayout::kCpuRowLanes16): pack_X writes rows [0, rows) of a GGUF tensor as
+// one group of 16 (absent rows repeat the last), n_blocks blocks of each, into 16 * n_blocks * sizeof(block) bytes;
+// dot_X_packed is dot_X reading t.w as such a group, bit for bit the same results.
+#define STRATA_CPU_DECLARE_PACKED(name)                           \
+  void dot_##name##_packed(const DotTile& t, int rows, int cols); \
+  void pack_##name(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
+STRATA_CPU_DECLARE_PACKED(q4_0_q8_0)
+STRATA_CPU_DECLARE_PACKED(q4_1_q8_1)
+STRATA_CPU_DECLARE_PACKED(q5_0_q8_0)
+STRATA_CPU_DECLARE_PACKED(q5_1_q8_1)
+STRATA_CPU_DECLARE_PACKED(q8_0_q8_0)
+STRATA_CPU_DECLARE_PACKED(q4_k_q8_k)
+STRATA_CPU_DECLARE_PACKED(q6_k_q8_k)
+#undef STRATA_CPU_DECLARE_PACKED
 }  // namespace avx512
 }  // namespace strata::cpu

@@ -34,7 +34,21 @@ namespace {
 const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);
 #if defined(STRATA_CPU_X86)
 const IsaKernels kAvx2 = STRATA_CPU_TABLE(avx2, Isa::kAvx2);
-const IsaKernels kAvx512 = STRATA_CPU_TABLE(avx512, Isa::kAvx512);
+const IsaKernels kAvx512 = [] {
+  IsaKernels t = STRATA_CPU_TABLE(avx512, Isa::kAvx512);
+#define STRATA_CPU_PACKED(type, name)                              \
+  t.packs[static_cast<int>(GgmlType::type)] = avx512::pack_##name; \
+  t.dots_packed[static_cast<int>(GgmlType::type)] = avx512::dot_##name##_packed;
+  STRATA_CPU_PACKED(kQ4_0, q4_0_q8_0)
+  STRATA_CPU_PACKED(kQ4_1, q4_1_q8_1)
+  STRATA_CPU_PACKED(kQ5_0, q5_0_q8_0)
+  STRATA_CPU_PACKED(kQ5_1, q5_1_q8_1)
+  STRATA_CPU_PACKED(kQ8_0, q8_0_q8_0)
+  STRATA_CPU_PACKED(kQ4_K, q4_k_q8_k)
+  STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
+#undef STRATA_CPU_PACKED
+  return t;
+}();
 #else
 // Other architectures build only the scalar kernels; detection never selects these.
 const IsaKernels& kAvx2 = kScalar;
@@ -80,6 +94,8 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
       return wk;
   }
   wk.dot = dots[static_cast<int>(type)];
+  wk.pack = packs[static_cast<int>(type)];
+  wk.dot_packed = dots_packed[static_cast<int>(type)];
   return wk;
 }
 

@@ -12,6 +12,8 @@ namespace strata::cpu {
 using QuantizeRowFn = void (*)(const float* x, void* y, int64_t k);
 // rows in [1, WeightKernel::tile_rows], cols in [1, WeightKernel::tile_cols]; see isa_kernels.h.
 using DotTileFn = void (*)(const DotTile& t, int rows, int cols);
+// Rows [0, rows) (rows <= tile_rows) of a GGUF tensor, w_stride bytes apart -> one packed group of tile_rows rows.
+using PackRowsFn = void (*)(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 
 // How one weight type is multiplied on one ISA.
 struct WeightKernel {
@@ -20,6 +22,9 @@ struct WeightKernel {
   int tile_cols = 1;
   GgmlType partner = GgmlType::kF32;  // activation format; kF32 means plain floats
   QuantizeRowFn quantize = nullptr;   // f32 -> partner; null for float types
+  // The packed layout (WeightLayout::kCpuRowLanes16), where this ISA has one for the type: null otherwise.
+  PackRowsFn pack = nullptr;
+  DotTileFn dot_packed = nullptr;
 };
 
 struct IsaKernels {
@@ -36,6 +41,8 @@ struct IsaKernels {
   QuantizeRowFn quantize_q8_k = nullptr;
   DotTileFn dots[16] = {};  // indexed by GgmlType value, types 0..15
   DotTileFn dot_bf16 = nullptr;
+  PackRowsFn packs[16] = {};  // indexed like dots; null where the ISA has no packed layout
+  DotTileFn dots_packed[16] = {};
 };
 
 // The table of `isa`. Only call its functions when isa_supported(isa).

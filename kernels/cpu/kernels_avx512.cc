@@ -99,31 +99,74 @@ struct LaneLegacy {
   static constexpr int kChunk = 64;
   static constexpr int kPrefetchStep = 64 / sizeof(Block);
 
-  // The 16 rows' block bytes as 8 registers of unsigned values, register k holding elements 4k..4k+3 of each row.
-  static void load_weights(const uint8_t* const row[16], const uint8_t* w, const __m512i& index, int64_t off,
-                           __m512i wq[8]) {
+  // A block of 16 rows before decoding: fp16 d (and m) of each row, the rows' qh words (Q5), and the transposed
+  // quant bytes (register k: elements 4k..4k+3 of each row; Q4/Q5 nibbles still packed, Q8_0 already unsigned).
+  struct Raw {
+    __m256i d, m;
+    __m512i qh;
+    __m512i qs[8];
+  };
+  static constexpr int kQsRegs = kQ8 ? 8 : 4;
+  // Packed layout (pack_weight_rows): per block of 16 rows, Raw's fields in order, 16 x sizeof(Block) bytes.
+  static constexpr int64_t kBlockBytes = sizeof(Block);
+  static constexpr int64_t kPackedQhOffset = kHasMin ? 64 : 32;
+  static constexpr int64_t kPackedQsOffset = kPackedQhOffset + (kFive ? 64 : 0);
+  static_assert(kPackedQsOffset + 64 * kQsRegs == 16 * kBlockBytes);
+
+  // From the GGUF rows: the block at byte `off` of each row.
+  static void gather(const LaneRows& lr, const uint8_t* w, int64_t off, Raw& r) {
+    // The 16 rows' fp16 d (and m) from one dword per row.
+    const __m512i dm = _mm512_i32gather_epi32(lr.index, w + off, 1);
+    r.d = _mm512_cvtepi32_epi16(dm);
+    if constexpr (kHasMin) r.m = _mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16));
+    if constexpr (kFive) r.qh = _mm512_i32gather_epi32(lr.index, w + off + offsetof(Block, qh), 1);
+    load_transposed(lr.row, off + kQsOffset, r.qs);
     if constexpr (kQ8) {
-      load_transposed(row, off + kQsOffset, wq);
-      load_transposed(row, off + kQsOffset + 16, wq + 4);
+      load_transposed(lr.row, off + kQsOffset + 16, r.qs + 4);
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) wq[k] = _mm512_xor_si512(wq[k], _mm512_set1_epi8(static_cast<char>(0x80)));
+      for (int k = 0; k < 8; ++k) r.qs[k] = _mm512_xor_si512(r.qs[k], _mm512_set1_epi8(static_cast<char>(0x80)));
+    }
+  }
+
+  static void load_packed(const uint8_t* p, Raw& r) {
+    r.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    if constexpr (kHasMin) r.m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+    if constexpr (kFive) r.qh = _mm512_loadu_si512(p + kPackedQhOffset);
+#pragma GCC unroll 8
+    for (int k = 0; k < kQsRegs; ++k) r.qs[k] = _mm512_loadu_si512(p + kPackedQsOffset + 64 * k);
+  }
+
+  static void pack_block(const LaneRows& lr, const uint8_t* w, int64_t off, uint8_t* p) {
+    Raw r;
+    gather(lr, w, off, r);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), r.d);
+    if constexpr (kHasMin) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), r.m);
+    if constexpr (kFive) _mm512_storeu_si512(p + kPackedQhOffset, r.qh);
+    for (int k = 0; k < kQsRegs; ++k) _mm512_storeu_si512(p + kPackedQsOffset + 64 * k, r.qs[k]);
+  }
+
+  // The block's scales as floats and its quants as 8 registers of unsigned values.
+  static void decode(Raw& r, __m512& dx, __m512& mx, __m512i wq[8]) {
+    dx = _mm512_cvtph_ps(r.d);
+    if constexpr (kHasMin) mx = _mm512_cvtph_ps(r.m);
+    if constexpr (kQ8) {
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) wq[k] = r.qs[k];
     } else {
       // Byte b of a block's qs holds element b (low nibble) and element b + 16 (high nibble).
-      load_transposed(row, off + kQsOffset, wq);
       const __m512i low4 = _mm512_set1_epi8(0x0F);
 #pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
-        wq[k + 4] = _mm512_and_si512(_mm512_srli_epi16(wq[k], 4), low4);
-        wq[k] = _mm512_and_si512(wq[k], low4);
+        wq[k + 4] = _mm512_and_si512(_mm512_srli_epi16(r.qs[k], 4), low4);
+        wq[k] = _mm512_and_si512(r.qs[k], low4);
       }
       if constexpr (kFive) {
         // Element e's fifth bit is bit e of the row's qh word: for register k, byte k / 2 of the word (nibble
         // k % 2) is copied to the lane's 4 bytes, and byte b tests its own bit.
-        const __m512i qh = _mm512_i32gather_epi32(index, w + off + offsetof(Block, qh), 1);
 #pragma GCC unroll 4
         for (int h = 0; h < 4; ++h) {
-          const __m512i bytes = _mm512_shuffle_epi8(
-              qh, _mm512_set4_epi32((12 + h) * 0x01010101, (8 + h) * 0x01010101, (4 + h) * 0x01010101, h * 0x01010101));
+          const __m512i bytes = _mm512_shuffle_epi8(r.qh, _mm512_set4_epi32((12 + h) * 0x01010101, (8 + h) * 0x01010101,
+                                                                            (4 + h) * 0x01010101, h * 0x01010101));
 #pragma GCC unroll 2
           for (int nib = 0; nib < 2; ++nib) {
             const __mmask64 bit = _mm512_test_epi8_mask(bytes, _mm512_set1_epi32(0x08040201 << (4 * nib)));
@@ -134,12 +177,11 @@ struct LaneLegacy {
     }
   }
 
-  template <int C>
+  // kPacked: t.w is a packed group of 16 rows (pack_block per block), read as one sequential stream.
+  template <bool kPacked, int C>
   static void run(const DotTile& t, int rows) {
     const int64_t nb = t.n / 32;
     const LaneRows lr(t, rows);
-    const uint8_t* const* row = lr.row;
-    const __m512i index = lr.index;
     __m512 acc[C];
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
@@ -159,21 +201,26 @@ struct LaneLegacy {
       }
       for (int j = 0; j < chunk; ++j) {
         const int64_t i = i0 + j;
-        const int64_t off = i * static_cast<int64_t>(sizeof(Block));
-        // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of at
-        // most 64 bytes still touch every line): 16 per block would take a third of the load slots. Prefetching the
-        // next tile in address order instead arrives too late for its first blocks (1-thread Q4_0: 9.3 vs 10.3 GB/s).
-        if (i % kPrefetchStep == 0) {
+        Raw raw;
+        if constexpr (kPacked) {
+          const uint8_t* p = t.w + i * 16 * kBlockBytes;
+          prefetch_ahead(t, p, 16 * kBlockBytes);
+          load_packed(p, raw);
+        } else {
+          const int64_t off = i * kBlockBytes;
+          // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of
+          // at most 64 bytes still touch every line): 16 per block would take a third of the load slots.
+          // Prefetching the next tile in address order instead arrives too late for its first blocks (1-thread
+          // Q4_0: 9.3 vs 10.3 GB/s).
+          if (i % kPrefetchStep == 0) {
 #pragma GCC unroll 16
-          for (int r = 0; r < 16; ++r) prefetch_ahead(t, row[r] + off, 1);
+            for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, 1);
+          }
+          gather(lr, t.w, off, raw);
         }
-        // The 16 rows' fp16 d (and m) from one dword per row.
-        const __m512i dm = _mm512_i32gather_epi32(index, t.w + off, 1);
-        const __m512 dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
-        __m512 mx;
-        if constexpr (kHasMin) mx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+        __m512 dx, mx;
         __m512i wq[8];
-        load_weights(row, t.w, index, off, wq);
+        decode(raw, dx, mx, wq);
 #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
           const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
@@ -196,15 +243,26 @@ struct LaneLegacy {
 };
 
 // Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter.
-template <class K>
+template <class K, bool kPacked>
 void dispatch_lanes(const DotTile& t, int rows, int cols) {
   static_assert(kTileRows == 16 && kTileRowsK == 16);
   using Fn = void (*)(const DotTile&, int);
   static constexpr std::array<Fn, kTileCols> kTable = []<size_t... I>(std::index_sequence<I...>) {
-    return std::array<Fn, kTileCols>{&K::template run<I + 1>...};
+    return std::array<Fn, kTileCols>{&K::template run<kPacked, I + 1>...};
   }
   (std::make_index_sequence<kTileCols>());
   kTable[cols - 1](t, rows);
+}
+
+// Rows [0, rows) of a GGUF tensor (w_stride bytes apart, n_blocks blocks each) -> one packed group: per block, the
+// registers the GGUF path would assemble for it, in the order the packed path loads them.
+template <class K>
+void pack_lanes(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  DotTile t;
+  t.w = w;
+  t.w_stride = w_stride;
+  const LaneRows lr(t, rows);
+  for (int64_t i = 0; i < n_blocks; ++i) K::pack_block(lr, w, i * K::kBlockBytes, dst + i * 16 * K::kBlockBytes);
 }
 
 // Q4_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
@@ -213,7 +271,52 @@ void dispatch_lanes(const DotTile& t, int rows, int cols) {
 // and mins of 16 rows are transposed like the quants and unpacked in all lanes at once (the ggml bit layout works on
 // 32-bit words, so unpack_k4_scales' steps apply lane by lane); the mins dot takes int16 pairs in one vpmaddwd.
 struct LaneQ4K {
-  template <int C>
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_K);
+  // A super-block of 16 rows before decoding: fp16 d and dmin of each row and the transposed packed-scale words
+  // 0..2; then, per 32-byte quarter j, the transposed quant bytes (8 registers). Packed layout: the same in order,
+  // 32 + 32 + 192 header bytes and 4 x 512 quant bytes = 16 x sizeof(BlockQ4_K).
+  struct Header {
+    __m256i d, dmin;
+    __m512i pw[3];
+  };
+  static constexpr int64_t kPackedQsOffset = 256;
+  static_assert(kPackedQsOffset + 4 * 512 == 16 * kBlockBytes);
+
+  static void gather_header(const LaneRows& lr, const uint8_t* w, int64_t off, Header& h) {
+    const __m512i dm = _mm512_i32gather_epi32(lr.index, w + off, 1);
+    h.d = _mm512_cvtepi32_epi16(dm);
+    h.dmin = _mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16));
+    __m512i pw[4];  // the fourth holds quant bytes
+    load_transposed(lr.row, off + offsetof(BlockQ4_K, scales), pw);
+    for (int q = 0; q < 3; ++q) h.pw[q] = pw[q];
+  }
+  static void gather_quants(const LaneRows& lr, int64_t off, int j, __m512i q[8]) {
+    load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j, q);
+    load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j + 16, q + 4);
+  }
+  static void load_header(const uint8_t* p, Header& h) {
+    h.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    h.dmin = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+    for (int q = 0; q < 3; ++q) h.pw[q] = _mm512_loadu_si512(p + 64 + 64 * q);
+  }
+  static void load_quants(const uint8_t* p, int j, __m512i q[8]) {
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) q[k] = _mm512_loadu_si512(p + kPackedQsOffset + 512 * j + 64 * k);
+  }
+  static void pack_block(const LaneRows& lr, const uint8_t* w, int64_t off, uint8_t* p) {
+    Header h;
+    gather_header(lr, w, off, h);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h.d);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), h.dmin);
+    for (int q = 0; q < 3; ++q) _mm512_storeu_si512(p + 64 + 64 * q, h.pw[q]);
+    for (int j = 0; j < 4; ++j) {
+      __m512i q[8];
+      gather_quants(lr, off, j, q);
+      for (int k = 0; k < 8; ++k) _mm512_storeu_si512(p + kPackedQsOffset + 512 * j + 64 * k, q[k]);
+    }
+  }
+
+  template <bool kPacked, int C>
   static void run(const DotTile& t, int rows) {
     const LaneRows lr(t, rows);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -222,15 +325,21 @@ struct LaneQ4K {
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const int64_t off = i * static_cast<int64_t>(sizeof(BlockQ4_K));
+      const int64_t off = i * kBlockBytes;
+      const uint8_t* packed = t.w + 16 * off;
+      Header h;
+      if constexpr (kPacked) {
+        prefetch_ahead(t, packed, 16 * kBlockBytes);
+        load_header(packed, h);
+      } else {
 #pragma GCC unroll 16
-      for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, sizeof(BlockQ4_K));
-      const __m512i dm = _mm512_i32gather_epi32(lr.index, t.w + off, 1);
-      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
-      const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+        for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, kBlockBytes);
+        gather_header(lr, t.w, off, h);
+      }
+      const __m512 d = _mm512_cvtph_ps(h.d);
+      const __m512 dmin = _mm512_cvtph_ps(h.dmin);
       // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
-      __m512i pw[4];
-      load_transposed(lr.row, off + offsetof(BlockQ4_K, scales), pw);
+      const __m512i* pw = h.pw;
       const __m512i mask1 = _mm512_set1_epi32(0x3f3f3f3f), mask2 = _mm512_set1_epi32(0x0f0f0f0f),
                     mask3 = _mm512_set1_epi32(0x03030303);
       const __m512i sc[2] = {
@@ -251,8 +360,11 @@ struct LaneQ4K {
       for (int j = 0; j < 4; ++j) {
         // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
         __m512i lo[8], hi[8];
-        load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j, lo);
-        load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j + 16, lo + 4);
+        if constexpr (kPacked) {
+          load_quants(packed, j, lo);
+        } else {
+          gather_quants(lr, off, j, lo);
+        }
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
           hi[k] = _mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4);
@@ -305,12 +417,61 @@ struct LaneQ4K {
 // high bit planes, each plane transposed once per half super-block and kept in memory for its four 32-element
 // groups.
 struct LaneQ6K {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ6_K);
+  // A super-block of 16 rows before decoding: fp16 d of each row and the transposed int8 scales (4 registers); then
+  // per half h, the transposed low bit planes (16 registers) and high bit planes (8). Packed layout: the same in
+  // order, 32 + 256 header bytes and 2 x 1536 quant bytes = 16 x sizeof(BlockQ6_K).
+  struct Header {
+    __m256i d;
+    __m512i sc[4];
+  };
+  static constexpr int64_t kPackedHalfOffset = 288;
+  static constexpr int64_t kPackedHalfBytes = 1536;
+  static_assert(kPackedHalfOffset + 2 * kPackedHalfBytes == 16 * kBlockBytes);
+
+  static void gather_header(const LaneRows& lr, const uint8_t* w, int64_t off, Header& h) {
+    // d is the block's last field: the dword ending with it stays inside the block.
+    const __m512i sd = _mm512_i32gather_epi32(lr.index, w + off + offsetof(BlockQ6_K, d) - 2, 1);
+    h.d = _mm512_cvtepi32_epi16(_mm512_srli_epi32(sd, 16));
+    load_transposed(lr.row, off + offsetof(BlockQ6_K, scales), h.sc);
+  }
+  static void gather_half(const LaneRows& lr, int64_t off, int h, __m512i ql[16], __m512i qh[8]) {
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) load_transposed(lr.row, off + offsetof(BlockQ6_K, ql) + 64 * h + 16 * q, ql + 4 * q);
+    load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h, qh);
+    load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h + 16, qh + 4);
+  }
+  static void load_header(const uint8_t* p, Header& h) {
+    h.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    for (int q = 0; q < 4; ++q) h.sc[q] = _mm512_loadu_si512(p + 32 + 64 * q);
+  }
+  static void load_half(const uint8_t* p, int h, __m512i ql[16], __m512i qh[8]) {
+    const uint8_t* half = p + kPackedHalfOffset + kPackedHalfBytes * h;
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; ++k) ql[k] = _mm512_loadu_si512(half + 64 * k);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) qh[k] = _mm512_loadu_si512(half + 1024 + 64 * k);
+  }
+  static void pack_block(const LaneRows& lr, const uint8_t* w, int64_t off, uint8_t* p) {
+    Header hd;
+    gather_header(lr, w, off, hd);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), hd.d);
+    for (int q = 0; q < 4; ++q) _mm512_storeu_si512(p + 32 + 64 * q, hd.sc[q]);
+    for (int h = 0; h < 2; ++h) {
+      __m512i ql[16], qh[8];
+      gather_half(lr, off, h, ql, qh);
+      uint8_t* half = p + kPackedHalfOffset + kPackedHalfBytes * h;
+      for (int k = 0; k < 16; ++k) _mm512_storeu_si512(half + 64 * k, ql[k]);
+      for (int k = 0; k < 8; ++k) _mm512_storeu_si512(half + 1024 + 64 * k, qh[k]);
+    }
+  }
+
   // Lane scale g of the transposed int8 scales, sign-extended to int32.
   static __m512i lane_scale(const __m512i sc[4], int g) {
     return _mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24);
   }
 
-  template <int C>
+  template <bool kPacked, int C>
   static void run(const DotTile& t, int rows) {
     const LaneRows lr(t, rows);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -319,14 +480,19 @@ struct LaneQ6K {
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const int64_t off = i * static_cast<int64_t>(sizeof(BlockQ6_K));
+      const int64_t off = i * kBlockBytes;
+      const uint8_t* packed = t.w + 16 * off;
+      Header hd;
+      if constexpr (kPacked) {
+        prefetch_ahead(t, packed, 16 * kBlockBytes);
+        load_header(packed, hd);
+      } else {
 #pragma GCC unroll 16
-      for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, sizeof(BlockQ6_K));
-      // d is the block's last field: the dword ending with it stays inside the block.
-      const __m512i sd = _mm512_i32gather_epi32(lr.index, t.w + off + offsetof(BlockQ6_K, d) - 2, 1);
-      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(sd, 16)));
-      __m512i sc[4];
-      load_transposed(lr.row, off + offsetof(BlockQ6_K, scales), sc);
+        for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, kBlockBytes);
+        gather_header(lr, t.w, off, hd);
+      }
+      const __m512 d = _mm512_cvtph_ps(hd.d);
+      const __m512i* sc = hd.sc;
       // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.
       __m512i sc_pairs[8];
 #pragma GCC unroll 4
@@ -340,11 +506,11 @@ struct LaneQ6K {
 #pragma GCC unroll 1
       for (int h = 0; h < 2; ++h) {
         __m512i ql[16], qh[8];
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; ++q)
-          load_transposed(lr.row, off + offsetof(BlockQ6_K, ql) + 64 * h + 16 * q, ql + 4 * q);
-        load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h, qh);
-        load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h + 16, qh + 4);
+        if constexpr (kPacked) {
+          load_half(packed, h, ql, qh);
+        } else {
+          gather_half(lr, off, h, ql, qh);
+        }
 #pragma GCC unroll 4
         for (int s = 0; s < 4; ++s) {
           // Elements 128h + 32s + l: low bits from ql[l] (s even) or ql[l + 32] (s odd), low nibble for s < 2, high
@@ -454,13 +620,20 @@ struct DotFloat {
 
 }  // namespace
 
-void dot_q4_0_q8_0(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ4_0>>(t, rows, cols); }
-void dot_q4_1_q8_1(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ4_1>>(t, rows, cols); }
-void dot_q5_0_q8_0(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ5_0>>(t, rows, cols); }
-void dot_q5_1_q8_1(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ5_1>>(t, rows, cols); }
-void dot_q8_0_q8_0(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneLegacy<Legacy::kQ8_0>>(t, rows, cols); }
-void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneQ4K>(t, rows, cols); }
-void dot_q6_k_q8_k(const DotTile& t, int rows, int cols) { dispatch_lanes<LaneQ6K>(t, rows, cols); }
+#define STRATA_AVX512_LANE_KERNEL(name, K)                                                                   \
+  void dot_##name(const DotTile& t, int rows, int cols) { dispatch_lanes<K, false>(t, rows, cols); }         \
+  void dot_##name##_packed(const DotTile& t, int rows, int cols) { dispatch_lanes<K, true>(t, rows, cols); } \
+  void pack_##name(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {           \
+    pack_lanes<K>(w, w_stride, rows, n_blocks, dst);                                                         \
+  }
+STRATA_AVX512_LANE_KERNEL(q4_0_q8_0, LaneLegacy<Legacy::kQ4_0>)
+STRATA_AVX512_LANE_KERNEL(q4_1_q8_1, LaneLegacy<Legacy::kQ4_1>)
+STRATA_AVX512_LANE_KERNEL(q5_0_q8_0, LaneLegacy<Legacy::kQ5_0>)
+STRATA_AVX512_LANE_KERNEL(q5_1_q8_1, LaneLegacy<Legacy::kQ5_1>)
+STRATA_AVX512_LANE_KERNEL(q8_0_q8_0, LaneLegacy<Legacy::kQ8_0>)
+STRATA_AVX512_LANE_KERNEL(q4_k_q8_k, LaneQ4K)
+STRATA_AVX512_LANE_KERNEL(q6_k_q8_k, LaneQ6K)
+#undef STRATA_AVX512_LANE_KERNEL
 void dot_f16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF16>>(t, rows, cols); }
 void dot_bf16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadBF16>>(t, rows, cols); }
 void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF32>>(t, rows, cols); }

@@ -24,6 +24,8 @@ constexpr int64_t kGemmGroupRows = 64;
 // to 8 KiB beyond the row tile are all within noise.
 constexpr int64_t kGemvChunkBytes = 128 * 1024;
 constexpr int64_t kPrefetchBytes = 2048;
+// Packed weights are one sequential stream per thread: the distance ahead of the current block.
+constexpr int64_t kPackedPrefetchBytes = 4096;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
 uint8_t* scratch(std::vector<uint8_t>& buf, size_t bytes) {
@@ -39,7 +41,8 @@ struct Problem {
   float* y;             // [m, n]
   int64_t w_row_bytes;  // bytes of one weight row
   int64_t a_row_bytes;  // bytes of one activation row in the partner format (k floats for float weights)
-  WeightKernel wk;
+  WeightKernel wk;      // wk.dot reads w in its layout
+  bool packed;
 };
 
 // Activation rows in the partner format: [m, a_row_bytes], or x itself for float weights. Each row is quantized by
@@ -65,7 +68,7 @@ void run_tiles(const Problem& p, const uint8_t* a, int64_t j0, int64_t j1, bool 
   t.w_stride = p.w_row_bytes;
   t.a_stride = p.a_row_bytes;
   t.ldy = p.n;
-  t.prefetch = prefetch ? tile_rows * p.w_row_bytes + kPrefetchBytes : 0;
+  if (prefetch) t.prefetch = p.packed ? kPackedPrefetchBytes : tile_rows * p.w_row_bytes + kPrefetchBytes;
   for (int64_t c0 = 0; c0 < p.m; c0 += tile_cols) {
     const int cols = static_cast<int>(std::min<int64_t>(tile_cols, p.m - c0));
     t.a = a + c0 * p.a_row_bytes;
@@ -104,6 +107,53 @@ void run_gemm(const Problem& p, const uint8_t* a, ThreadPool& pool) {
 
 bool matmul_supports(GgmlType type) { return isa_kernels(Isa::kScalar).weight_kernel(type).dot != nullptr; }
 
+namespace {
+
+// Rows of one packed group, and the block size of `type` (0 when there is no packed layout on `isa`).
+struct PackedShape {
+  int group_rows = 0;
+  int64_t block_size = 0, type_size = 0;
+};
+
+PackedShape packed_shape(GgmlType type, Isa isa) {
+  const GgmlTypeInfo* info = ggml_type_info(type);
+  if (info == nullptr || !isa_supported(isa)) return {};
+  const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
+  if (wk.pack == nullptr) return {};
+  return {wk.tile_rows, info->block_size, static_cast<int64_t>(info->type_size)};
+}
+
+}  // namespace
+
+size_t packed_weight_bytes(GgmlType type, int64_t n, int64_t k, Isa isa) {
+  const PackedShape s = packed_shape(type, isa);
+  if (s.group_rows == 0 || n <= 0 || k <= 0 || k % s.block_size != 0) return 0;
+  const int64_t groups = (n + s.group_rows - 1) / s.group_rows;
+  return static_cast<size_t>(groups * s.group_rows * (k / s.block_size) * s.type_size);
+}
+
+absl::Status pack_weights(GgmlType type, const void* w, int64_t n, int64_t k, void* dst, ThreadPool& pool, Isa isa) {
+  if (packed_weight_bytes(type, n, k, isa) == 0) {
+    const GgmlTypeInfo* info = ggml_type_info(type);
+    return absl::InvalidArgumentError(absl::StrCat("pack_weights: no packed layout for ",
+                                                   info ? std::string(info->name) : std::string("this type"), " (n=", n,
+                                                   ", k=", k, ") on ", std::string(isa_name(isa))));
+  }
+  const PackedShape s = packed_shape(type, isa);
+  const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
+  const int64_t n_blocks = k / s.block_size;
+  const int64_t row_bytes = n_blocks * s.type_size;
+  const int64_t groups = (n + s.group_rows - 1) / s.group_rows;
+  const auto* src = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(dst);
+  pool.parallel_for(groups, [&](int64_t g, int) {
+    const int64_t r0 = g * s.group_rows;
+    const int rows = static_cast<int>(std::min<int64_t>(s.group_rows, n - r0));
+    wk.pack(src + r0 * row_bytes, row_bytes, rows, n_blocks, out + r0 * row_bytes);
+  });
+  return absl::OkStatus();
+}
+
 absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const float* x, int64_t m, float* y,
                     ThreadPool& pool, const MatmulOptions& options) {
   const GgmlTypeInfo* info = ggml_type_info(type);
@@ -133,10 +183,19 @@ absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const fl
   }
 
   Problem p;
+  p.wk = isa_kernels(options.isa).weight_kernel(type);
+  p.packed = options.layout == WeightLayout::kCpuRowLanes16;
+  if (p.packed) {
+    if (p.wk.dot_packed == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("matmul: packed ", std::string(info->name),
+                                                        " weights need the kernels they were packed for, not ",
+                                                        std::string(isa_name(options.isa))));
+    }
+    p.wk.dot = p.wk.dot_packed;
+  }
   p.w = static_cast<const uint8_t*>(w);
   p.n = n, p.k = k, p.m = m, p.x = x, p.y = y;
   p.w_row_bytes = k / info->block_size * info->type_size;
-  p.wk = isa_kernels(options.isa).weight_kernel(type);
   if (p.wk.quantize != nullptr) {
     const GgmlTypeInfo* partner = ggml_type_info(p.wk.partner);
     p.a_row_bytes = k / partner->block_size * partner->type_size;

@@ -100,6 +100,12 @@ class MatmulCase : public OpCase {
   absl::StatusOr<std::vector<float>> run(Backend& backend) override {
     WeightTensor w{type_, nullptr, n_, k_, row_bytes_};
     STRATA_ASSIGN_OR_RETURN(w.data, backend.map_weights(weights_.data(), weights_.size()));
+    // The layout the model loader gives matmul: packed where the backend has a packed layout for the type.
+    std::unique_ptr<BackendBuffer> packed;
+    if (const size_t bytes = backend.packed_weight_bytes(w); bytes > 0) {
+      STRATA_ASSIGN_OR_RETURN(packed, scratch(backend, bytes));
+      STRATA_ASSIGN_OR_RETURN(w, backend.pack_weight(w, packed->as<void>()));
+    }
     STRATA_ASSIGN_OR_RETURN(auto x, upload(backend, x_));
     STRATA_ASSIGN_OR_RETURN(auto y, scratch(backend, m_ * n_ * sizeof(float)));
     STRATA_RETURN_IF_ERROR(backend.matmul(w, x->as<float>(), m_, y->as<float>()));

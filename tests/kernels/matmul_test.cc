@@ -138,6 +138,67 @@ TEST_P(MatmulTypeTest, RowsAreBitIdenticalWhateverTheBatch) {
   }
 }
 
+// The packed layout (pack_weights) is the same blocks rearranged for the AVX-512 kernels: every output must be the
+// GGUF layout's bit for bit, on both paths, for row counts that leave a partial group of 16 and thread chunks that
+// split groups unevenly.
+TEST_P(MatmulTypeTest, PackedWeightsGiveTheSameBits) {
+  const GgmlType type = GetParam();
+  const std::string name(ggml_type_info(type)->name);
+  if (!isa_supported(Isa::kAvx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const int64_t block = ggml_type_info(type)->block_size;
+  for (int64_t k : {block, 7 * block, 2048 / block * block + block}) {
+    const size_t bytes = packed_weight_bytes(type, 37, k, Isa::kAvx512);
+    if (bytes == 0) {
+      EXPECT_FALSE(ggml_type_info(type)->block_size == 32 && !is_float(type)) << name << " should have a packed layout";
+      std::vector<uint8_t> dst(64);
+      ThreadPool pool(1);
+      EXPECT_EQ(pack_weights(type, dst.data(), 37, k, dst.data(), pool, Isa::kAvx512).code(),
+                absl::StatusCode::kInvalidArgument);
+      return;
+    }
+    for (int64_t n : {1, 16, 37, 100}) {
+      const std::vector<uint8_t> w = random_weights(type, n, k, 300 + n);
+      const size_t row_bytes = w.size() / n;
+      ASSERT_EQ(packed_weight_bytes(type, n, k, Isa::kAvx512), (n + 15) / 16 * 16 * row_bytes) << name;
+      std::vector<uint8_t> packed(packed_weight_bytes(type, n, k, Isa::kAvx512), 0xCD);
+      ThreadPool two(2), three(3);
+      ASSERT_TRUE(pack_weights(type, w.data(), n, k, packed.data(), two, Isa::kAvx512).ok());
+      for (int64_t m : {1, 3, 8, 37}) {
+        const std::vector<float> x = random_activations(m, k, 400 + m);
+        for (MatmulPath path : {MatmulPath::kGemv, MatmulPath::kGemm}) {
+          const std::vector<float> want = run(type, w, n, k, x, m, two, Isa::kAvx512, path);
+          for (ThreadPool* pool : {&two, &three}) {
+            std::vector<float> got(m * n, -12345.0f);
+            MatmulOptions options;
+            options.isa = Isa::kAvx512;
+            options.path = path;
+            options.layout = WeightLayout::kCpuRowLanes16;
+            ASSERT_TRUE(matmul(type, packed.data(), n, k, x.data(), m, got.data(), *pool, options).ok());
+            EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+                << name << " n=" << n << " k=" << k << " m=" << m << " path=" << static_cast<int>(path)
+                << " threads=" << pool->num_threads();
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulTest, PackedWeightsNeedTheirIsa) {
+  if (!isa_supported(Isa::kAvx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 64, Isa::kScalar), 0u);
+  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 48, Isa::kAvx512), 0u);  // k not a multiple of 32
+  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 17, 64, Isa::kAvx512), 32u * 2 * 18);
+  ThreadPool pool(1);
+  std::vector<uint8_t> w = random_weights(GgmlType::kQ4_0, 16, 64, 5);
+  std::vector<float> x = random_activations(1, 64, 6), y(16);
+  MatmulOptions options;
+  options.isa = Isa::kAvx2;
+  options.layout = WeightLayout::kCpuRowLanes16;
+  EXPECT_EQ(matmul(GgmlType::kQ4_0, w.data(), 16, 64, x.data(), 1, y.data(), pool, options).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(MatmulTest, RejectsBadArguments) {
   ThreadPool pool(1);
   std::vector<uint8_t> w(4096);

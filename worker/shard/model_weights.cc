@@ -35,6 +35,21 @@ class WeightLoader {
     return w;
   }
 
+  // A matrix that only matmul reads: in the backend's packed layout where it has one.
+  absl::StatusOr<WeightTensor> matmul_weight(const std::string& name) {
+    STRATA_ASSIGN_OR_RETURN(WeightTensor w, matrix(name));
+    return packed(w);
+  }
+
+  absl::StatusOr<WeightTensor> packed(const WeightTensor& w) {
+    const size_t bytes = backend_.packed_weight_bytes(w);
+    if (bytes == 0) return w;
+    STRATA_ASSIGN_OR_RETURN(void* device, backend_.allocate(bytes));
+    Backend* backend = &backend_;
+    weights_.owned.emplace_back(device, [backend](void* p) { backend->release(p); });
+    return backend_.pack_weight(w, device);
+  }
+
   // A 1-D tensor converted to f32 in backend memory; nullptr (and OK) when optional and absent.
   absl::StatusOr<const float*> vector(const std::string& name, bool required = true) {
     const GgufTensorInfo* t = file_.find_tensor(name);
@@ -75,19 +90,20 @@ absl::StatusOr<ModelWeights> load_model_weights(const GgufFile& file, const Mode
   w.layer_begin = layer_begin;
   STRATA_ASSIGN_OR_RETURN(w.token_embd, load.matrix("token_embd.weight"));
   STRATA_ASSIGN_OR_RETURN(w.output_norm, load.vector("output_norm.weight"));
+  // Tied: embed reads the mapped table, the logits matmul its packed copy.
   if (c.tied_embeddings) {
-    w.output = w.token_embd;
+    STRATA_ASSIGN_OR_RETURN(w.output, load.packed(w.token_embd));
   } else {
-    STRATA_ASSIGN_OR_RETURN(w.output, load.matrix("output.weight"));
+    STRATA_ASSIGN_OR_RETURN(w.output, load.matmul_weight("output.weight"));
   }
   for (int64_t il = layer_begin; il < layer_end; ++il) {
     const std::string p = absl::StrCat("blk.", il, ".");
     LayerWeights l;
     STRATA_ASSIGN_OR_RETURN(l.attn_norm, load.vector(p + "attn_norm.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.wq, load.matrix(p + "attn_q.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.wk, load.matrix(p + "attn_k.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.wv, load.matrix(p + "attn_v.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.wo, load.matrix(p + "attn_output.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wq, load.matmul_weight(p + "attn_q.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wk, load.matmul_weight(p + "attn_k.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wv, load.matmul_weight(p + "attn_v.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.wo, load.matmul_weight(p + "attn_output.weight"));
     if (c.qkv_bias) {
       STRATA_ASSIGN_OR_RETURN(l.q_bias, load.vector(p + "attn_q.bias"));
       STRATA_ASSIGN_OR_RETURN(l.k_bias, load.vector(p + "attn_k.bias"));
@@ -102,9 +118,9 @@ absl::StatusOr<ModelWeights> load_model_weights(const GgufFile& file, const Mode
       STRATA_ASSIGN_OR_RETURN(l.post_ffn_norm, load.vector(p + "post_ffw_norm.weight"));
     }
     STRATA_ASSIGN_OR_RETURN(l.ffn_norm, load.vector(p + "ffn_norm.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.w_gate, load.matrix(p + "ffn_gate.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.w_up, load.matrix(p + "ffn_up.weight"));
-    STRATA_ASSIGN_OR_RETURN(l.w_down, load.matrix(p + "ffn_down.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.w_gate, load.matmul_weight(p + "ffn_gate.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.w_up, load.matmul_weight(p + "ffn_up.weight"));
+    STRATA_ASSIGN_OR_RETURN(l.w_down, load.matmul_weight(p + "ffn_down.weight"));
     w.layers.push_back(l);
   }
   return w;

@@ -31,7 +31,7 @@ struct LayerWeights {
 struct ModelWeights {
   WeightTensor token_embd;             // [n_vocab, n_embd]
   const float* output_norm = nullptr;  // [n_embd]
-  WeightTensor output;                 // [n_vocab, n_embd]; token_embd when tied
+  WeightTensor output;                 // [n_vocab, n_embd]; token_embd (maybe packed) when tied
   int64_t layer_begin = 0;
   std::vector<LayerWeights> layers;  // layers [layer_begin, layer_begin + layers.size())
 
