@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "absl/status/status.h"
@@ -33,6 +34,12 @@ struct WeightTensor {
   int64_t row_len = 0;
   size_t row_bytes = 0;
   WeightLayout layout = WeightLayout::kGguf;
+};
+
+// One weight of Backend::matmul_group and where its product goes: y = x w^T, [m, w->n_rows].
+struct MatmulOutput {
+  const WeightTensor* w = nullptr;
+  float* y = nullptr;
 };
 
 struct RopeParams {
@@ -89,6 +96,15 @@ class Backend {
 
   // y[i, r] = sum_j x[i, j] * w[r, j]  — x: [m, w.row_len], y: [m, w.n_rows]
   virtual absl::Status matmul(const WeightTensor& w, const float* x, int64_t m, float* y) = 0;
+  // matmul for several weights of the same row length against the same x (a layer's Q, K, V; gate and up), each
+  // output exactly what matmul gives: a backend may convert x once and run them as one launch. The default runs
+  // matmul for each.
+  virtual absl::Status matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t m) {
+    for (const MatmulOutput& o : outputs) {
+      if (absl::Status s = matmul(*o.w, x, m, o.y); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
   // y[i, :] = table[ids[i], :] * scale — y: [m, table.row_len]; ids outside the table are an error
   virtual absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y) = 0;
   // y[i, :] = x[i, :] / rms(x[i, :]) * w  — x, y: [m, n] (y may alias x); w: [n]

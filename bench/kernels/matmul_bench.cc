@@ -23,6 +23,7 @@
 
 #include "core/gguf/ggml_type.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/memory_bandwidth.h"
 #include "kernels/cpu/quant_matmul.h"
 #include "kernels/cpu/thread_pool.h"
 
@@ -32,32 +33,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Best of several passes of a plain streaming read (one contiguous range per thread), the same access pattern GEMV
-// uses. The sums are kept so the reads cannot be optimized away.
-double measure_read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf) {
-  const int64_t n = static_cast<int64_t>(buf.size());
-  const int threads = pool.num_threads();
-  std::vector<uint64_t> sink(threads * 8);
-  double best = 0.0;
-  for (int pass = 0; pass < 6; ++pass) {
-    const auto t0 = Clock::now();
-    pool.parallel_for(threads, [&](int64_t t, int) {
-      const int64_t b = n * t / threads, e = n * (t + 1) / threads;
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (int64_t i = b; i + 4 <= e; i += 4) {
-        s0 += buf[i];
-        s1 += buf[i + 1];
-        s2 += buf[i + 2];
-        s3 += buf[i + 3];
-      }
-      sink[t * 8] += s0 + s1 + s2 + s3;
-    });
-    best = std::max(best, n * 8.0 / seconds_since(t0) / 1e9);
-  }
-  if (sink[0] == 42) std::printf(" ");
-  return best;
-}
 
 struct Matrix {
   int64_t n, k;
@@ -166,10 +141,8 @@ int bench_main(int argc, char** argv) {
   ThreadPool pool1(1), pool2(2);
   double bw1, bw2;
   {
-    std::vector<uint64_t> buf((int64_t{1} << 30) / 8);
-    for (size_t i = 0; i < buf.size(); ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;
-    bw1 = measure_read_bandwidth(pool1, buf);
-    bw2 = measure_read_bandwidth(pool2, buf);
+    bw1 = measure_read_bandwidth(pool1);
+    bw2 = measure_read_bandwidth(pool2);
   }
   std::printf("ISA %s; streaming read of 1 GiB: %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n",
               std::string(isa_name(isa)).c_str(), bw1, bw2);

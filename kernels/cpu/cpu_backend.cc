@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/cpu_features.h"
@@ -72,6 +73,21 @@ absl::Status CpuBackend::matmul(const WeightTensor& w, const float* x, int64_t m
   MatmulOptions options;
   options.layout = w.layout;
   return cpu::matmul(w.type, w.data, w.n_rows, w.row_len, x, m, y, *pool_, options);
+}
+
+absl::Status CpuBackend::matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t m) {
+  if (outputs.empty()) return absl::OkStatus();
+  const int64_t k = outputs[0].w->row_len;
+  std::vector<MatmulProduct> products;
+  products.reserve(outputs.size());
+  for (const MatmulOutput& o : outputs) {
+    if (o.w->row_len != k) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("matmul_group: weights of different row lengths (", k, " and ", o.w->row_len, ")"));
+    }
+    products.push_back({o.w->type, o.w->data, o.w->n_rows, o.w->layout, o.y});
+  }
+  return cpu::matmul_group(products, k, x, m, *pool_);
 }
 
 absl::Status CpuBackend::embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y) {

@@ -30,6 +30,7 @@ class CpuBackend final : public Backend {
   absl::Status synchronize() override { return absl::OkStatus(); }
 
   absl::Status matmul(const WeightTensor& w, const float* x, int64_t m, float* y) override;
+  absl::Status matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t m) override;
   absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y) override;
   void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) override;
   void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim,

@@ -1,5 +1,9 @@
 #include "kernels/cpu/kernel_table.h"
 
+#include <cstring>
+
+#include "core/quant/block_formats.h"
+#include "core/quant/fp16.h"
 #include "kernels/cpu/isa_kernels.h"
 
 namespace strata::cpu {
@@ -47,6 +51,7 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ4_K, q4_k_q8_k)
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
+  t.legacy_act_sums = true;
   return t;
 }();
 #else
@@ -75,11 +80,13 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
     case GgmlType::kQ8_0:
       wk.partner = GgmlType::kQ8_0;
       wk.quantize = quantize_q8_0;
+      wk.act_sums = legacy_act_sums;
       break;
     case GgmlType::kQ4_1:
     case GgmlType::kQ5_1:
       wk.partner = GgmlType::kQ8_1;
       wk.quantize = quantize_q8_1;
+      wk.act_sums = legacy_act_sums;
       break;
     case GgmlType::kQ2_K:
     case GgmlType::kQ3_K:
@@ -97,6 +104,23 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
   wk.pack = packs[static_cast<int>(type)];
   wk.dot_packed = dots_packed[static_cast<int>(type)];
   return wk;
+}
+
+void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d, int32_t* sum, float* s) {
+  const bool has_s = partner == GgmlType::kQ8_1;
+  const int64_t block_bytes = has_s ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+  for (int64_t b = 0; b < k / 32; ++b) {
+    const uint8_t* blk = a_row + b * block_bytes;
+    // Both formats start with fp16 d (Q8_1: then fp16 s) and end with the 32 quants.
+    uint16_t h[2] = {0, 0};
+    std::memcpy(h, blk, has_s ? 4 : 2);
+    const auto* q = reinterpret_cast<const int8_t*>(blk + block_bytes - 32);
+    int32_t total = 0;
+    for (int e = 0; e < 32; ++e) total += q[e];
+    d[b] = fp16_to_f32(h[0]);
+    sum[b] = total;
+    s[b] = has_s ? fp16_to_f32(h[1]) : 0.0f;
+  }
 }
 
 const IsaKernels& isa_kernels(Isa isa) {

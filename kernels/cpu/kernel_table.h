@@ -25,6 +25,7 @@ struct WeightKernel {
   // The packed layout (WeightLayout::kCpuRowLanes16), where this ISA has one for the type: null otherwise.
   PackRowsFn pack = nullptr;
   DotTileFn dot_packed = nullptr;
+  bool act_sums = false;  // dot reads DotTile::a_d / a_sum (/ a_s): Q8_0 / Q8_1 partners only
 };
 
 struct IsaKernels {
@@ -43,7 +44,12 @@ struct IsaKernels {
   DotTileFn dot_bf16 = nullptr;
   PackRowsFn packs[16] = {};  // indexed like dots; null where the ISA has no packed layout
   DotTileFn dots_packed[16] = {};
+  bool legacy_act_sums = false;  // the 32-block formats' dots read DotTile's activation sums
 };
+
+// DotTile::a_d / a_sum / a_s of one activation row in the partner format (Q8_0 or Q8_1; `s` is written 0 for Q8_0),
+// for kernels with act_sums: k / 32 values each.
+void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d, int32_t* sum, float* s);
 
 // The table of `isa`. Only call its functions when isa_supported(isa).
 const IsaKernels& isa_kernels(Isa isa);

@@ -95,8 +95,6 @@ struct LaneLegacy {
   using Partner = std::conditional_t<kHasMin, BlockQ8_1, BlockQ8_0>;
   static constexpr int64_t kQsOffset = offsetof(Block, qs);
   static constexpr int64_t kPartnerQsOffset = offsetof(Partner, qs);
-  // Activation blocks whose starting sums and scales are prepared together: 3 x 8 x 64 x 4 B = 6 KiB of stack.
-  static constexpr int kChunk = 64;
   static constexpr int kPrefetchStep = 64 / sizeof(Block);
 
   // A block of 16 rows before decoding: fp16 d (and m) of each row, the rows' qh words (Q5), and the transposed
@@ -185,55 +183,42 @@ struct LaneLegacy {
     __m512 acc[C];
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-    alignas(64) int32_t start[C][kChunk];
-    alignas(64) float dy[C][kChunk];
-    alignas(64) float sy[kHasMin ? C : 1][kChunk];
-    for (int64_t i0 = 0; i0 < nb; i0 += kChunk) {
-      const int chunk = static_cast<int>(std::min<int64_t>(kChunk, nb - i0));
+    for (int64_t i = 0; i < nb; ++i) {
+      Raw raw;
+      if constexpr (kPacked) {
+        const uint8_t* p = t.w + i * 16 * kBlockBytes;
+        prefetch_ahead(t, p, 16 * kBlockBytes);
+        load_packed(p, raw);
+      } else {
+        const int64_t off = i * kBlockBytes;
+        // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of
+        // at most 64 bytes still touch every line): 16 per block would take a third of the load slots.
+        // Prefetching the next tile in address order instead arrives too late for its first blocks (1-thread
+        // Q4_0: 9.3 vs 10.3 GB/s).
+        if (i % kPrefetchStep == 0) {
+#pragma GCC unroll 16
+          for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, 1);
+        }
+        gather(lr, t.w, off, raw);
+      }
+      __m512 dx, mx;
+      __m512i wq[8];
+      decode(raw, dx, mx, wq);
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        for (int j = 0; j < chunk; ++j) {
-          const Partner& y = act_block<Partner>(t, c, i0 + j);
-          dy[c][j] = fp16(y.d);
-          start[c][j] = kZero == 0 ? 0 : -kZero * sum_i8_32(load256(y.qs));
-          if constexpr (kHasMin) sy[c][j] = fp16(y.s);
-        }
-      }
-      for (int j = 0; j < chunk; ++j) {
-        const int64_t i = i0 + j;
-        Raw raw;
-        if constexpr (kPacked) {
-          const uint8_t* p = t.w + i * 16 * kBlockBytes;
-          prefetch_ahead(t, p, 16 * kBlockBytes);
-          load_packed(p, raw);
-        } else {
-          const int64_t off = i * kBlockBytes;
-          // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of
-          // at most 64 bytes still touch every line): 16 per block would take a third of the load slots.
-          // Prefetching the next tile in address order instead arrives too late for its first blocks (1-thread
-          // Q4_0: 9.3 vs 10.3 GB/s).
-          if (i % kPrefetchStep == 0) {
-#pragma GCC unroll 16
-            for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, 1);
-          }
-          gather(lr, t.w, off, raw);
-        }
-        __m512 dx, mx;
-        __m512i wq[8];
-        decode(raw, dx, mx, wq);
+        const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
+        // The zero point times the activation block's sum starts the dot (kZero is a power of two).
+        const int32_t y_sum = t.a_sum[c * t.a_sums_stride + i];
+        __m512i s = _mm512_set1_epi32(kZero == 0 ? 0 : -(y_sum * kZero));
 #pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) {
-          const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
-          __m512i s = _mm512_set1_epi32(start[c][j]);
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            int32_t group;
-            std::memcpy(&group, yq + 4 * k, 4);
-            s = _mm512_dpbusd_epi32(s, wq[k], _mm512_set1_epi32(group));
-          }
-          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dx, _mm512_set1_ps(dy[c][j])), acc[c]);
-          if constexpr (kHasMin) acc[c] = _mm512_fmadd_ps(mx, _mm512_set1_ps(sy[c][j]), acc[c]);
+        for (int k = 0; k < 8; ++k) {
+          int32_t group;
+          std::memcpy(&group, yq + 4 * k, 4);
+          s = _mm512_dpbusd_epi32(s, wq[k], _mm512_set1_epi32(group));
         }
+        const __m512 dy = _mm512_set1_ps(t.a_d[c * t.a_sums_stride + i]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dx, dy), acc[c]);
+        if constexpr (kHasMin) acc[c] = _mm512_fmadd_ps(mx, _mm512_set1_ps(t.a_s[c * t.a_sums_stride + i]), acc[c]);
       }
     }
     const __mmask16 store = tail_mask16(rows);

@@ -9,7 +9,9 @@
 namespace strata::cpu {
 
 // Best-of-`repeats` GB/s (1e9 bytes/s) for all pool threads streaming through a `bytes`-long buffer (far larger
-// than the caches), each thread reading its own contiguous part, as the GEMV splits weight rows.
+// than the caches), each thread reading its own contiguous part, as the GEMV splits weight rows. Each repeat tries
+// a plain load loop and one with software prefetch; the best of all is reported, so the figure is the most this
+// machine was seen to read, not what one access pattern gets.
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int repeats = 5);
 
 }  // namespace strata::cpu

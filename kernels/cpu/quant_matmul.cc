@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,13 +17,14 @@ namespace {
 // comes from memory once per call; the quantized activations (m rows) stay in L2 across groups.
 constexpr int64_t kGemmGroupRows = 64;
 
-// GEMV work unit and software prefetch distance (see run_gemv and run_tiles). One core's demand misses plus the
+// GEMV work unit and software prefetch distance (see make_schedule and run_tiles). One core's demand misses plus the
 // hardware prefetchers do not keep enough lines in flight to stream DRAM at the core's share of the bandwidth, so
 // the kernels also prefetch into L2, a little per block. Measured on Sapphire Rapids (2 vCPUs, 23 GB/s streaming
 // read), 2-thread Q4_0 GEMV: 13 GB/s without it, 16.4 GB/s prefetching the whole next row tile in one burst
 // (which stalls the demand loads on the line-fill buffers), 19.5 GB/s spread over the blocks; distances from 512 B
 // to 8 KiB beyond the row tile are all within noise.
-constexpr int64_t kGemvChunkBytes = 128 * 1024;
+constexpr int64_t kGemvChunkBytes = 64 * 1024;
+constexpr double kGemvStaticShare = 0.9;
 constexpr int64_t kPrefetchBytes = 2048;
 // Packed weights are one sequential stream per thread: the distance ahead of the current block.
 constexpr int64_t kPackedPrefetchBytes = 4096;
@@ -45,33 +47,78 @@ struct Problem {
   bool packed;
 };
 
-// Activation rows in the partner format: [m, a_row_bytes], or x itself for float weights. Each row is quantized by
-// the same function whatever m is, so a row's bytes never depend on the batch.
-const uint8_t* quantize_activations(const Problem& p, ThreadPool& pool, std::vector<uint8_t>& buf) {
-  if (p.wk.quantize == nullptr) return reinterpret_cast<const uint8_t*>(p.x);
-  uint8_t* a = scratch(buf, p.m * p.a_row_bytes);
+// The activations of one partner format, quantized once per call, and their per-block sums (ActSums).
+struct Activations {
+  const uint8_t* rows = nullptr;  // [m, a_row_bytes], or x for float weights
+  const float* d = nullptr;       // [m, k / 32] when the kernel takes act_sums
+  const int32_t* sum = nullptr;
+  const float* s = nullptr;
+};
+
+// Per-thread buffers of one partner format: reused across calls, so steady-state calls do not allocate.
+struct ActivationBuffers {
+  std::vector<uint8_t> rows;
+  std::vector<float> d, s;
+  std::vector<int32_t> sum;
+};
+
+// Activation rows in the partner format: [m, a_row_bytes], or x itself for float weights, plus the per-block sums
+// where the kernel takes them. Each row is quantized by the same function whatever m is, so a row's bytes never
+// depend on the batch.
+Activations quantize_activations(const Problem& p, ThreadPool& pool, ActivationBuffers& buf) {
+  Activations out;
+  if (p.wk.quantize == nullptr) {
+    out.rows = reinterpret_cast<const uint8_t*>(p.x);
+    return out;
+  }
+  uint8_t* a = scratch(buf.rows, p.m * p.a_row_bytes);
+  const bool sums = p.wk.act_sums;
+  const int64_t nb = p.k / 32;
+  if (sums) {
+    buf.d.resize(p.m * nb);
+    buf.sum.resize(p.m * nb);
+    buf.s.resize(p.m * nb);
+  }
+  auto row = [&](int64_t i) {
+    uint8_t* ai = a + i * p.a_row_bytes;
+    p.wk.quantize(p.x + i * p.k, ai, p.k);
+    if (!sums) return;
+    activation_sums(p.wk.partner, ai, p.k, &buf.d[i * nb], &buf.sum[i * nb], &buf.s[i * nb]);
+  };
   if (p.m <= kGemvMaxRows) {
     // A few microseconds of work: not worth waking the pool.
-    for (int64_t i = 0; i < p.m; ++i) p.wk.quantize(p.x + i * p.k, a + i * p.a_row_bytes, p.k);
+    for (int64_t i = 0; i < p.m; ++i) row(i);
   } else {
-    pool.parallel_for(p.m, [&](int64_t i, int) { p.wk.quantize(p.x + i * p.k, a + i * p.a_row_bytes, p.k); });
+    pool.parallel_for(p.m, [&](int64_t i, int) { row(i); });
   }
-  return a;
+  out.rows = a;
+  if (sums) {
+    out.d = buf.d.data();
+    out.sum = buf.sum.data();
+    out.s = buf.s.data();
+  }
+  return out;
 }
 
 // Outputs [j0, j1) x [0, m) in register tiles, activation tiles outermost. With `prefetch` (GEMV: each weight row
-// is read once), the kernels request the weights kPrefetchBytes beyond the current row tile into L2 as they go.
-void run_tiles(const Problem& p, const uint8_t* a, int64_t j0, int64_t j1, bool prefetch) {
+// is read once), the kernels request the weights ahead of the current row tile into L2 as they go.
+void run_tiles(const Problem& p, const Activations& a, int64_t j0, int64_t j1, bool prefetch) {
   const int tile_rows = p.wk.tile_rows, tile_cols = p.wk.tile_cols;
   DotTile t;
   t.n = p.k;
   t.w_stride = p.w_row_bytes;
   t.a_stride = p.a_row_bytes;
   t.ldy = p.n;
+  t.a_sums_stride = p.k / 32;
   if (prefetch) t.prefetch = p.packed ? kPackedPrefetchBytes : tile_rows * p.w_row_bytes + kPrefetchBytes;
   for (int64_t c0 = 0; c0 < p.m; c0 += tile_cols) {
     const int cols = static_cast<int>(std::min<int64_t>(tile_cols, p.m - c0));
-    t.a = a + c0 * p.a_row_bytes;
+    t.a = a.rows + c0 * p.a_row_bytes;
+    if (a.d != nullptr) {
+      t.a_d = a.d + c0 * t.a_sums_stride;
+      t.a_sum = a.sum + c0 * t.a_sums_stride;
+      t.a_s = a.s + c0 * t.a_sums_stride;
+    }
     for (int64_t j = j0; j < j1; j += tile_rows) {
       const int rows = static_cast<int>(std::min<int64_t>(tile_rows, j1 - j));
       t.w = p.w + j * p.w_row_bytes;
@@ -81,26 +128,71 @@ void run_tiles(const Problem& p, const uint8_t* a, int64_t j0, int64_t j1, bool 
   }
 }
 
-void run_gemv(const Problem& p, const uint8_t* a, ThreadPool& pool) {
-  // Rows are handed out in contiguous chunks of about kGemvChunkBytes of weights: long enough for the prefetchers
-  // to ramp up on each, small enough that a thread the OS preempts (a busy server) delays the op by one chunk, not
-  // by half the matrix. Chunks are a multiple of 16 rows so no two threads write into one cache line of y.
-  const int n_threads = pool.num_threads();
-  int64_t chunk = std::max<int64_t>(16, kGemvChunkBytes / p.w_row_bytes) / 16 * 16;
-  chunk = std::min(chunk, std::max<int64_t>(16, (p.n + n_threads - 1) / n_threads + 15) / 16 * 16);
-  const int64_t n_tasks = (p.n + chunk - 1) / chunk;
-  pool.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t j0 = task * chunk;
-    run_tiles(p, a, j0, std::min(p.n, j0 + chunk), /*prefetch=*/true);
-  });
+// The output rows of all products of a call, product after product, in units of 16 rows (the last unit of a product
+// may be shorter): a task is a range of units, possibly spanning products. 16-row units keep threads from writing
+// into one cache line of y and never split a packed group.
+constexpr int64_t kUnitRows = 16;
+
+struct Schedule {
+  std::vector<int64_t> first_unit;  // per problem, and the total at the end
+  std::vector<int64_t> task_start;  // task t is units [task_start[t], task_start[t + 1])
+};
+
+int64_t units_of(const Problem& p) { return (p.n + kUnitRows - 1) / kUnitRows; }
+
+// GEMV: each thread first takes one long contiguous range (together kGemvStaticShare of the weight bytes), so it
+// streams as long as possible without restarting the prefetchers; the rest goes out in chunks of about
+// kGemvChunkBytes to whichever thread is free, so the threads finish together and a thread the OS preempts (a busy
+// server) delays the op by a chunk, not by half the weights. GEMM: groups of kGemmGroupRows rows of one product.
+Schedule make_schedule(const std::vector<Problem>& problems, bool gemv, int n_threads) {
+  Schedule s;
+  int64_t units = 0, total_bytes = 0;
+  for (const Problem& p : problems) {
+    s.first_unit.push_back(units);
+    units += units_of(p);
+    total_bytes += p.n * p.w_row_bytes;
+  }
+  s.first_unit.push_back(units);
+  s.task_start.push_back(0);
+  if (!gemv) {
+    for (size_t i = 0; i < problems.size(); ++i) {
+      for (int64_t u = s.first_unit[i]; u < s.first_unit[i + 1];) {
+        u = std::min(s.first_unit[i + 1], u + kGemmGroupRows / kUnitRows);
+        s.task_start.push_back(u);
+      }
+    }
+    return s;
+  }
+  const int64_t static_bytes = n_threads > 1 ? static_cast<int64_t>(total_bytes * kGemvStaticShare) : total_bytes;
+  const int64_t big = static_bytes / n_threads;
+  int64_t task_bytes = 0;
+  int n_big = 0;
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const int64_t unit_bytes = kUnitRows * problems[i].w_row_bytes;
+    for (int64_t u = s.first_unit[i]; u < s.first_unit[i + 1]; ++u) {
+      task_bytes += unit_bytes;
+      const int64_t target = n_big < n_threads ? big : kGemvChunkBytes;
+      if (task_bytes >= target) {
+        s.task_start.push_back(u + 1);
+        task_bytes = 0;
+        ++n_big;
+      }
+    }
+  }
+  if (s.task_start.back() != units) s.task_start.push_back(units);
+  return s;
 }
 
-void run_gemm(const Problem& p, const uint8_t* a, ThreadPool& pool) {
-  const int64_t n_groups = (p.n + kGemmGroupRows - 1) / kGemmGroupRows;
-  pool.parallel_for(n_groups, [&](int64_t g, int) {
-    const int64_t j0 = g * kGemmGroupRows;
-    run_tiles(p, a, j0, std::min(p.n, j0 + kGemmGroupRows), /*prefetch=*/false);
-  });
+// Runs units [u0, u1) of the schedule.
+void run_units(const std::vector<Problem>& problems, const std::vector<Activations>& acts, const Schedule& s,
+               int64_t u0, int64_t u1, bool gemv) {
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const int64_t b = std::max(u0, s.first_unit[i]), e = std::min(u1, s.first_unit[i + 1]);
+    if (b >= e) continue;
+    const Problem& p = problems[i];
+    run_tiles(p, acts[i], (b - s.first_unit[i]) * kUnitRows, std::min(p.n, (e - s.first_unit[i]) * kUnitRows),
+              /*prefetch=*/gemv);
+  }
 }
 
 }  // namespace
@@ -154,8 +246,13 @@ absl::Status pack_weights(GgmlType type, const void* w, int64_t n, int64_t k, vo
   return absl::OkStatus();
 }
 
-absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const float* x, int64_t m, float* y,
-                    ThreadPool& pool, const MatmulOptions& options) {
+namespace {
+
+// Checks one product and fills its Problem (all but the activations' bytes).
+absl::Status make_problem(const MatmulProduct& product, int64_t k, const float* x, int64_t m,
+                          const MatmulOptions& options, Problem& p) {
+  const GgmlType type = product.type;
+  const int64_t n = product.n;
   const GgmlTypeInfo* info = ggml_type_info(type);
   if (info == nullptr || !matmul_supports(type)) {
     return absl::UnimplementedError(
@@ -169,22 +266,11 @@ absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const fl
     return absl::InvalidArgumentError(absl::StrCat("matmul: k=", k, " is not a multiple of the ",
                                                    std::string(info->name), " block size ", info->block_size));
   }
-  if (!isa_supported(options.isa)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("matmul: this CPU does not support the ", std::string(isa_name(options.isa)), " kernels"));
-  }
-  if (m == 0 || n == 0) return absl::OkStatus();
-  if (y == nullptr || (k > 0 && (w == nullptr || x == nullptr))) {
+  if (m > 0 && n > 0 && (product.y == nullptr || (k > 0 && (product.w == nullptr || x == nullptr)))) {
     return absl::InvalidArgumentError("matmul: null weight, activation or output pointer");
   }
-  if (k == 0) {
-    std::fill(y, y + m * n, 0.0f);
-    return absl::OkStatus();
-  }
-
-  Problem p;
   p.wk = isa_kernels(options.isa).weight_kernel(type);
-  p.packed = options.layout == WeightLayout::kCpuRowLanes16;
+  p.packed = product.layout == WeightLayout::kCpuRowLanes16;
   if (p.packed) {
     if (p.wk.dot_packed == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat("matmul: packed ", std::string(info->name),
@@ -193,8 +279,8 @@ absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const fl
     }
     p.wk.dot = p.wk.dot_packed;
   }
-  p.w = static_cast<const uint8_t*>(w);
-  p.n = n, p.k = k, p.m = m, p.x = x, p.y = y;
+  p.w = static_cast<const uint8_t*>(product.w);
+  p.n = n, p.k = k, p.m = m, p.x = x, p.y = product.y;
   p.w_row_bytes = k / info->block_size * info->type_size;
   if (p.wk.quantize != nullptr) {
     const GgmlTypeInfo* partner = ggml_type_info(p.wk.partner);
@@ -202,16 +288,63 @@ absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const fl
   } else {
     p.a_row_bytes = k * static_cast<int64_t>(sizeof(float));
   }
-
-  const bool gemv = options.path == MatmulPath::kGemv || (options.path == MatmulPath::kAuto && m <= kGemvMaxRows);
-  thread_local std::vector<uint8_t> act_buf;
-  const uint8_t* a = quantize_activations(p, pool, act_buf);
-  if (gemv) {
-    run_gemv(p, a, pool);
-  } else {
-    run_gemm(p, a, pool);
-  }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status matmul_group(std::span<const MatmulProduct> products, int64_t k, const float* x, int64_t m,
+                          ThreadPool& pool, const MatmulOptions& options) {
+  if (!isa_supported(options.isa)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("matmul: this CPU does not support the ", std::string(isa_name(options.isa)), " kernels"));
+  }
+  std::vector<Problem> problems(products.size());
+  for (size_t i = 0; i < products.size(); ++i) {
+    if (absl::Status s = make_problem(products[i], k, x, m, options, problems[i]); !s.ok()) return s;
+  }
+  if (m == 0) return absl::OkStatus();
+  if (k == 0) {
+    for (const Problem& p : problems) std::fill(p.y, p.y + m * p.n, 0.0f);
+    return absl::OkStatus();
+  }
+
+  // Activations quantized once per partner format (Q/K/V of a Q4_K_M layer: Q4_K and Q6_K both take Q8_K).
+  thread_local ActivationBuffers act_bufs[3];
+  GgmlType quantized_as[3];
+  Activations quantized[3];
+  int n_quantized = 0;
+  std::vector<Activations> acts(problems.size());
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const Problem& p = problems[i];
+    int slot = 0;
+    while (slot < n_quantized && (p.wk.quantize == nullptr || quantized_as[slot] != p.wk.partner)) ++slot;
+    if (p.wk.quantize == nullptr) {
+      acts[i].rows = reinterpret_cast<const uint8_t*>(x);
+      continue;
+    }
+    if (slot == n_quantized) {
+      if (n_quantized == 3) return absl::InternalError("matmul: more than 3 activation formats in one group");
+      quantized_as[slot] = p.wk.partner;
+      quantized[slot] = quantize_activations(p, pool, act_bufs[slot]);
+      ++n_quantized;
+    }
+    acts[i] = quantized[slot];
+  }
+
+  // One pool hand-off for every output row of every product.
+  const bool gemv = options.path == MatmulPath::kGemv || (options.path == MatmulPath::kAuto && m <= kGemvMaxRows);
+  const Schedule schedule = make_schedule(problems, gemv, pool.num_threads());
+  pool.parallel_for(static_cast<int64_t>(schedule.task_start.size()) - 1, [&](int64_t t, int) {
+    run_units(problems, acts, schedule, schedule.task_start[t], schedule.task_start[t + 1], gemv);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status matmul(GgmlType type, const void* w, int64_t n, int64_t k, const float* x, int64_t m, float* y,
+                    ThreadPool& pool, const MatmulOptions& options) {
+  const MatmulProduct product{type, w, n, options.layout, y};
+  return matmul_group(std::span<const MatmulProduct>(&product, 1), k, x, m, pool, options);
 }
 
 }  // namespace strata::cpu

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "absl/status/status.h"
 #include "core/gguf/ggml_type.h"
@@ -30,8 +31,17 @@ inline constexpr int64_t kGemvMaxRows = 4;
 struct MatmulOptions {
   Isa isa = active_isa();  // must be supported by this CPU (isa_supported), else FailedPrecondition
   MatmulPath path = MatmulPath::kAuto;
-  // kCpuRowLanes16: w was written by pack_weights for this isa.
+  // matmul's weight: kCpuRowLanes16 when it was written by pack_weights for this isa.
   WeightLayout layout = WeightLayout::kGguf;
+};
+
+// One weight of a matmul_group and its output.
+struct MatmulProduct {
+  GgmlType type = GgmlType::kF32;
+  const void* w = nullptr;  // [n, k] in `type`'s blocks, in `layout`
+  int64_t n = 0;
+  WeightLayout layout = WeightLayout::kGguf;
+  float* y = nullptr;  // [m, n]
 };
 
 // True for the types matmul accepts: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
@@ -58,5 +68,13 @@ absl::Status matmul(GgmlType type, const void* w,  // [n, k] in `type`'s layout
                     int64_t m,
                     float* y,  // [m, n]
                     ThreadPool& pool, const MatmulOptions& options = {});
+
+// Several weights with the same row length times the same activations (a layer's Q, K and V; gate and up): the
+// activations are quantized once per partner format and all output rows go to the pool in one hand-off, so the
+// threads stay busy across the products and a decode step pays one wake-up instead of three. Each output is the
+// same bits matmul gives for that weight alone. Errors as matmul's, for the first product that has one.
+absl::Status matmul_group(std::span<const MatmulProduct> products, int64_t k,
+                          const float* x,  // [m, k]
+                          int64_t m, ThreadPool& pool, const MatmulOptions& options = {});
 
 }  // namespace strata::cpu

@@ -184,6 +184,47 @@ TEST_P(MatmulTypeTest, PackedWeightsGiveTheSameBits) {
   }
 }
 
+// A group (Q/K/V, gate/up) shares the activations' quantization and one pool hand-off: each product must be the
+// bits of matmul alone, with weights of different types, partner formats and layouts in one group.
+TEST(MatmulGroupTest, EachProductEqualsMatmulAlone) {
+  const int64_t k = 512;
+  const GgmlType types[] = {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kF16};
+  const int64_t ns[] = {64, 37, 16, 3, 20};
+  for (Isa isa : available_isas()) {
+    for (int64_t m : {1, 4, 9}) {
+      std::vector<std::vector<uint8_t>> weights, packed;
+      std::vector<std::vector<float>> ys, want;
+      std::vector<MatmulProduct> products;
+      const std::vector<float> x = random_activations(m, k, 500 + m);
+      ThreadPool pool(2);
+      for (size_t i = 0; i < std::size(types); ++i) {
+        weights.push_back(random_weights(types[i], ns[i], k, 600 + i));
+        want.push_back(run(types[i], weights[i], ns[i], k, x, m, pool, isa, MatmulPath::kAuto));
+      }
+      for (size_t i = 0; i < std::size(types); ++i) {
+        MatmulProduct product{types[i], weights[i].data(), ns[i], WeightLayout::kGguf, nullptr};
+        // Every other packable weight packed, so layouts mix too.
+        if (const size_t bytes = packed_weight_bytes(types[i], ns[i], k, isa); bytes > 0 && i % 2 == 0) {
+          packed.emplace_back(bytes);
+          ASSERT_TRUE(pack_weights(types[i], weights[i].data(), ns[i], k, packed.back().data(), pool, isa).ok());
+          product.w = packed.back().data();
+          product.layout = WeightLayout::kCpuRowLanes16;
+        }
+        ys.emplace_back(m * ns[i], -12345.0f);
+        products.push_back(product);
+      }
+      for (size_t i = 0; i < products.size(); ++i) products[i].y = ys[i].data();
+      MatmulOptions options;
+      options.isa = isa;
+      ASSERT_TRUE(matmul_group(products, k, x.data(), m, pool, options).ok());
+      for (size_t i = 0; i < products.size(); ++i) {
+        EXPECT_EQ(std::memcmp(ys[i].data(), want[i].data(), want[i].size() * sizeof(float)), 0)
+            << isa_name(isa) << " m=" << m << " product " << i << " " << ggml_type_info(types[i])->name;
+      }
+    }
+  }
+}
+
 TEST(MatmulTest, PackedWeightsNeedTheirIsa) {
   if (!isa_supported(Isa::kAvx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 64, Isa::kScalar), 0u);

@@ -22,6 +22,29 @@ constexpr GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16
                                GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0, GgmlType::kQ2_K, GgmlType::kQ3_K,
                                GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
+// The per-block activation sums of `cols` rows, for kernels that read them (WeightKernel::act_sums).
+struct ActSums {
+  std::vector<float> d, s;
+  std::vector<int32_t> sum;
+  ActSums(const WeightKernel& wk, const uint8_t* a, int64_t a_stride, int64_t cols, int64_t k) {
+    if (!wk.act_sums) return;
+    d.resize(cols * (k / 32));
+    s.resize(d.size());
+    sum.resize(d.size());
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t at = c * (k / 32);
+      activation_sums(wk.partner, a + c * a_stride, k, &d[at], &sum[at], &s[at]);
+    }
+  }
+  void attach(DotTile& t, int64_t k) const {
+    if (d.empty()) return;
+    t.a_d = d.data();
+    t.a_sum = sum.data();
+    t.a_s = s.data();
+    t.a_sums_stride = k / 32;
+  }
+};
+
 // One output through a 1 x 1 tile.
 float dot1(const WeightKernel& wk, int64_t k, const uint8_t* w, const void* a) {
   float y = 0.0f;
@@ -31,6 +54,8 @@ float dot1(const WeightKernel& wk, int64_t k, const uint8_t* w, const void* a) {
   t.a = static_cast<const uint8_t*>(a);
   t.y = &y;
   t.ldy = 1;
+  const ActSums sums(wk, t.a, 0, 1, k);
+  sums.attach(t, k);
   wk.dot(t, 1, 1);
   return y;
 }
@@ -180,6 +205,8 @@ TEST(DotTileTest, EveryShapeMatchesOneByOneBitwise) {
             t.a_stride = a_row_bytes;
             t.y = y.data();
             t.ldy = rows;
+            const ActSums sums(wk, a.data(), a_row_bytes, cols, k);
+            sums.attach(t, k);
             wk.dot(t, rows, cols);
             for (int r = 0; r < rows; ++r) {
               for (int c = 0; c < cols; ++c) {

@@ -22,9 +22,8 @@ absl::Status LayerOps::attention(const float* in, float* out) {
   Backend& b = t_.backend_;
   StepBuffers& s = t_.buf_;
   const int64_t n = s.n_tokens;
-  STRATA_RETURN_IF_ERROR(b.matmul(w_.wq, in, n, s.q));
-  STRATA_RETURN_IF_ERROR(b.matmul(w_.wk, in, n, s.k));
-  STRATA_RETURN_IF_ERROR(b.matmul(w_.wv, in, n, s.v));
+  const MatmulOutput qkv[] = {{&w_.wq, s.q}, {&w_.wk, s.k}, {&w_.wv, s.v}};
+  STRATA_RETURN_IF_ERROR(b.matmul_group(qkv, in, n));
   if (c.qkv_bias) {
     b.add_bias(w_.q_bias, n, c.q_dim(), s.q);
     b.add_bias(w_.k_bias, n, c.kv_dim_k(), s.k);
@@ -69,8 +68,8 @@ absl::Status LayerOps::ffn(const float* in, float* out) {
   const ModelConfig& c = t_.config_;
   Backend& b = t_.backend_;
   StepBuffers& s = t_.buf_;
-  STRATA_RETURN_IF_ERROR(b.matmul(w_.w_gate, in, s.n_tokens, s.gate));
-  STRATA_RETURN_IF_ERROR(b.matmul(w_.w_up, in, s.n_tokens, s.up));
+  const MatmulOutput gate_up[] = {{&w_.w_gate, s.gate}, {&w_.w_up, s.up}};
+  STRATA_RETURN_IF_ERROR(b.matmul_group(gate_up, in, s.n_tokens));
   b.gated_activation(s.gate, s.up, s.n_tokens, c.n_ff, c.ffn_activation, s.gate);
   return b.matmul(w_.w_down, s.gate, s.n_tokens, out);
 }
