@@ -28,9 +28,10 @@ struct DotTile {
   float* y;  // y[c * ldy + r] = dot(weight row r, activation row c)
   int64_t ldy = 0;
   int64_t prefetch = 0;  // > 0: the SIMD kernels prefetch the weights this many bytes ahead into L2 (GEMV)
-  // Per activation row and 32-block, prepared once per call for kernels that ask for them (WeightKernel::
-  // act_sums): the partner block's d as a float, the sum of its quants, and (Q8_1) its s as a float. Row c's values
-  // start at c * a_sums_stride.
+  // Per activation row, prepared once per call for kernels that ask for them (WeightKernel::act_sums), a_sums_stride
+  // values per row in each array (activation_sums_per_row). Q8_0 / Q8_1 partners, per 32-block: the block's d as a
+  // float, the sum of its quants, and (Q8_1) its s as a float. Q8_K partners, per super-block, in a_sum only: the
+  // bsums as the int16 pairs the k-quant row-lane kernels' vpmaddwd take (see activation_sums).
   const float* a_d = nullptr;      // [cols, a_sums_stride]
   const int32_t* a_sum = nullptr;  // [cols, a_sums_stride]
   const float* a_s = nullptr;      // [cols, a_sums_stride]; Q8_1 partners only

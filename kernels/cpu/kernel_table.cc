@@ -52,6 +52,7 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
   t.legacy_act_sums = true;
+  t.k_act_sums = true;
   return t;
 }();
 #else
@@ -96,6 +97,7 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
       wk.partner = GgmlType::kQ8_K;
       wk.quantize = quantize_q8_k;
       wk.tile_rows = tile_rows_k;
+      wk.act_sums = k_act_sums && (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K);
       break;
     default:
       return wk;
@@ -106,7 +108,37 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
   return wk;
 }
 
+int64_t activation_sums_per_row(GgmlType partner, int64_t k) {
+  return partner == GgmlType::kQ8_K ? k / kQK_K * 12 : k / 32;
+}
+
+namespace {
+
+int32_t int16_pair(int32_t lo, int32_t hi) {
+  return static_cast<int32_t>(static_cast<uint16_t>(lo) | (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
+}
+
+}  // namespace
+
 void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d, int32_t* sum, float* s) {
+  if (partner == GgmlType::kQ8_K) {
+    const auto* blocks = reinterpret_cast<const BlockQ8_K*>(a_row);
+    for (int64_t i = 0; i < k / kQK_K; ++i) {
+      const int16_t* bs = blocks[i].bsums;
+      int32_t b32[8];
+      for (int j = 0; j < 8; ++j) b32[j] = bs[2 * j] + bs[2 * j + 1];
+      int32_t* out = sum + 12 * i;
+      out[0] = int16_pair(b32[0], b32[2]);
+      out[1] = int16_pair(b32[1], b32[3]);
+      out[2] = int16_pair(b32[4], b32[6]);
+      out[3] = int16_pair(b32[5], b32[7]);
+      for (int p = 0; p < 8; ++p) {
+        const int g = 4 * (p / 2) + p % 2;
+        out[4 + p] = int16_pair(bs[g], bs[g + 2]);
+      }
+    }
+    return;
+  }
   const bool has_s = partner == GgmlType::kQ8_1;
   const int64_t block_bytes = has_s ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
   for (int64_t b = 0; b < k / 32; ++b) {

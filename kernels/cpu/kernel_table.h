@@ -25,7 +25,7 @@ struct WeightKernel {
   // The packed layout (WeightLayout::kCpuRowLanes16), where this ISA has one for the type: null otherwise.
   PackRowsFn pack = nullptr;
   DotTileFn dot_packed = nullptr;
-  bool act_sums = false;  // dot reads DotTile::a_d / a_sum (/ a_s): Q8_0 / Q8_1 partners only
+  bool act_sums = false;  // dot reads DotTile::a_d / a_sum / a_s
 };
 
 struct IsaKernels {
@@ -45,10 +45,17 @@ struct IsaKernels {
   PackRowsFn packs[16] = {};  // indexed like dots; null where the ISA has no packed layout
   DotTileFn dots_packed[16] = {};
   bool legacy_act_sums = false;  // the 32-block formats' dots read DotTile's activation sums
+  bool k_act_sums = false;       // the Q4_K and Q6_K dots do
 };
 
-// DotTile::a_d / a_sum / a_s of one activation row in the partner format (Q8_0 or Q8_1; `s` is written 0 for Q8_0),
-// for kernels with act_sums: k / 32 values each.
+// Values per activation row in each of DotTile::a_d / a_sum / a_s for `partner` (Q8_0, Q8_1 or Q8_K).
+int64_t activation_sums_per_row(GgmlType partner, int64_t k);
+
+// DotTile::a_d / a_sum / a_s of one activation row in the partner format, for kernels with act_sums. Q8_0 / Q8_1:
+// per block d, the sum of the quants, s (0 for Q8_0). Q8_K (only `sum` is written): per super-block 12 values, each
+// two int16 in one int32 — 4 for Q4_K, (b[0], b[2]), (b[1], b[3]), (b[4], b[6]), (b[5], b[7]) with b[j] the sum of
+// the quants of 32-element sub-block j; then 8 for Q6_K, (s[g], s[g + 2]) for g = 0, 1, 4, 5, 8, 9, 12, 13 with s
+// the 16-element bsums.
 void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d, int32_t* sum, float* s);
 
 // The table of `isa`. Only call its functions when isa_supported(isa).

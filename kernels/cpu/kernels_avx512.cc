@@ -144,6 +144,9 @@ struct LaneLegacy {
   }
 
   // The block's scales as floats and its quants as 8 registers of unsigned values.
+  // kHigh16 (Q4 only): the high nibbles stay in place (x & 0xF0, 16 times their value), saving a shift per register;
+  // the caller divides their dot by 16, exactly.
+  template <bool kHigh16>
   static void decode(Raw& r, __m512& dx, __m512& mx, __m512i wq[8]) {
     dx = _mm512_cvtph_ps(r.d);
     if constexpr (kHasMin) mx = _mm512_cvtph_ps(r.m);
@@ -155,7 +158,8 @@ struct LaneLegacy {
       const __m512i low4 = _mm512_set1_epi8(0x0F);
 #pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
-        wq[k + 4] = _mm512_and_si512(_mm512_srli_epi16(r.qs[k], 4), low4);
+        wq[k + 4] =
+            kHigh16 ? _mm512_andnot_si512(low4, r.qs[k]) : _mm512_and_si512(_mm512_srli_epi16(r.qs[k], 4), low4);
         wq[k] = _mm512_and_si512(r.qs[k], low4);
       }
       if constexpr (kFive) {
@@ -178,6 +182,11 @@ struct LaneLegacy {
   // kPacked: t.w is a packed group of 16 rows (pack_block per block), read as one sequential stream.
   template <bool kPacked, int C>
   static void run(const DotTile& t, int rows) {
+    // GEMV-sized tiles split each dot in two chains and (Q4) take the cheaper nibble split; wider ones amortize the
+    // shift over their columns and would pay the extra add per column instead. Every variant gives the same
+    // integers, so the same bits.
+    constexpr bool kSplit = C <= 2;
+    constexpr bool kHigh16 = kSplit && !kQ8 && !kFive;
     const int64_t nb = t.n / 32;
     const LaneRows lr(t, rows);
     __m512 acc[C];
@@ -203,18 +212,31 @@ struct LaneLegacy {
       }
       __m512 dx, mx;
       __m512i wq[8];
-      decode(raw, dx, mx, wq);
+      decode<kHigh16>(raw, dx, mx, wq);
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
+        auto group = [&](int k) {
+          int32_t g;
+          std::memcpy(&g, yq + 4 * k, 4);
+          return _mm512_set1_epi32(g);
+        };
         // The zero point times the activation block's sum starts the dot (kZero is a power of two).
         const int32_t y_sum = t.a_sum[c * t.a_sums_stride + i];
         __m512i s = _mm512_set1_epi32(kZero == 0 ? 0 : -(y_sum * kZero));
+        if constexpr (kSplit) {
+          // Two chains of 4: GEMV has no other columns to overlap the dot latency with. With kHigh16 every term of
+          // `high` is a multiple of 16, so the shift is exact.
+          __m512i high = _mm512_setzero_si512();
+#pragma GCC unroll 4
+          for (int k = 0; k < 4; ++k) {
+            s = _mm512_dpbusd_epi32(s, wq[k], group(k));
+            high = _mm512_dpbusd_epi32(high, wq[k + 4], group(k + 4));
+          }
+          s = _mm512_add_epi32(s, kHigh16 ? _mm512_srai_epi32(high, 4) : high);
+        } else {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          int32_t group;
-          std::memcpy(&group, yq + 4 * k, 4);
-          s = _mm512_dpbusd_epi32(s, wq[k], _mm512_set1_epi32(group));
+          for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, wq[k], group(k));
         }
         const __m512 dy = _mm512_set1_ps(t.a_d[c * t.a_sums_stride + i]);
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dx, dy), acc[c]);
@@ -314,7 +336,9 @@ struct LaneQ4K {
       const uint8_t* packed = t.w + 16 * off;
       Header h;
       if constexpr (kPacked) {
-        prefetch_ahead(t, packed, 16 * kBlockBytes);
+        // Spread over the super-block (header here, each quarter in its step): a burst of 36 prefetches would
+        // fill the line-fill buffers and stall the demand loads behind them.
+        prefetch_ahead(t, packed, kPackedQsOffset);
         load_header(packed, h);
       } else {
 #pragma GCC unroll 16
@@ -338,21 +362,25 @@ struct LaneQ4K {
       const __m512i mins[4] = {
           _mm512_and_si512(mn_lo, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8), byte_pairs),
           _mm512_and_si512(mn_hi, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8), byte_pairs)};
-      __m512i sumi[C];
+      // The high nibbles enter the dots in place (x & 0xF0: 16 times their value), which saves a shift per
+      // register; their scaled sums are divided by 16 once per super-block, exactly, since every term is a multiple
+      // of 16 (|sum| < 4 * 240 * 128 * 32 * 63 < 2^31).
+      __m512i sumi[C], sumi_hi16[C];
 #pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+      for (int c = 0; c < C; ++c) sumi[c] = sumi_hi16[c] = _mm512_setzero_si512();
 #pragma GCC unroll 1
       for (int j = 0; j < 4; ++j) {
         // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
         __m512i lo[8], hi[8];
         if constexpr (kPacked) {
+          prefetch_ahead(t, packed + kPackedQsOffset + 512 * j, 512);
           load_quants(packed, j, lo);
         } else {
           gather_quants(lr, off, j, lo);
         }
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
-          hi[k] = _mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4);
+          hi[k] = _mm512_andnot_si512(low4, lo[k]);
           lo[k] = _mm512_and_si512(lo[k], low4);
         }
         const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
@@ -360,31 +388,38 @@ struct LaneQ4K {
 #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
           const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
-          __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+          // GEMV-sized tiles run each dot as two chains of 4 (no other columns to overlap the latency with).
+          constexpr int kChains = C <= 2 ? 2 : 1;
+          __m512i sa[kChains], sb[kChains];
+#pragma GCC unroll 2
+          for (int h = 0; h < kChains; ++h) sa[h] = sb[h] = _mm512_setzero_si512();
 #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k) {
             int32_t ga, gb;
             std::memcpy(&ga, yq + 4 * k, 4);
             std::memcpy(&gb, yq + 32 + 4 * k, 4);
-            sa = _mm512_dpbusd_epi32(sa, lo[k], _mm512_set1_epi32(ga));
-            sb = _mm512_dpbusd_epi32(sb, hi[k], _mm512_set1_epi32(gb));
+            sa[k % kChains] = _mm512_dpbusd_epi32(sa[k % kChains], lo[k], _mm512_set1_epi32(ga));
+            sb[k % kChains] = _mm512_dpbusd_epi32(sb[k % kChains], hi[k], _mm512_set1_epi32(gb));
           }
-          sumi[c] =
-              _mm512_add_epi32(sumi[c], _mm512_add_epi32(_mm512_mullo_epi32(sa, sc_a), _mm512_mullo_epi32(sb, sc_b)));
+          if constexpr (kChains == 2) {
+            sa[0] = _mm512_add_epi32(sa[0], sa[1]);
+            sb[0] = _mm512_add_epi32(sb[0], sb[1]);
+          }
+          sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(sa[0], sc_a));
+          sumi_hi16[c] = _mm512_add_epi32(sumi_hi16[c], _mm512_mullo_epi32(sb[0], sc_b));
         }
       }
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
+        sumi[c] = _mm512_add_epi32(sumi[c], _mm512_srai_epi32(sumi_hi16[c], 4));
+        // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
+        const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
+        const __m512i summ =
+            _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(mins[0], _mm512_set1_epi32(pairs[0])),
+                                              _mm512_madd_epi16(mins[1], _mm512_set1_epi32(pairs[1]))),
+                             _mm512_add_epi32(_mm512_madd_epi16(mins[2], _mm512_set1_epi32(pairs[2])),
+                                              _mm512_madd_epi16(mins[3], _mm512_set1_epi32(pairs[3]))));
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-        int32_t b32[8];
-        for (int j = 0; j < 8; ++j) b32[j] = y.bsums[2 * j] + y.bsums[2 * j + 1];
-        auto pair = [&](int a, int b) {
-          return _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint16_t>(b32[a]) |
-                                                        (static_cast<uint32_t>(static_cast<uint16_t>(b32[b])) << 16)));
-        };
-        const __m512i summ = _mm512_add_epi32(
-            _mm512_add_epi32(_mm512_madd_epi16(mins[0], pair(0, 2)), _mm512_madd_epi16(mins[1], pair(1, 3))),
-            _mm512_add_epi32(_mm512_madd_epi16(mins[2], pair(4, 6)), _mm512_madd_epi16(mins[3], pair(5, 7))));
         const __m512 yd = _mm512_set1_ps(y.d);
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
         acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[c]);
@@ -469,7 +504,8 @@ struct LaneQ6K {
       const uint8_t* packed = t.w + 16 * off;
       Header hd;
       if constexpr (kPacked) {
-        prefetch_ahead(t, packed, 16 * kBlockBytes);
+        // Spread over the super-block, as in LaneQ4K.
+        prefetch_ahead(t, packed, kPackedHalfOffset);
         load_header(packed, hd);
       } else {
 #pragma GCC unroll 16
@@ -498,6 +534,10 @@ struct LaneQ6K {
         }
 #pragma GCC unroll 4
         for (int s = 0; s < 4; ++s) {
+          if constexpr (kPacked) {
+            prefetch_ahead(t, packed + kPackedHalfOffset + kPackedHalfBytes * h + kPackedHalfBytes / 4 * s,
+                           kPackedHalfBytes / 4);
+          }
           // Elements 128h + 32s + l: low bits from ql[l] (s even) or ql[l + 32] (s odd), low nibble for s < 2, high
           // for s >= 2; high bits 2s, 2s + 1 of qh[l].
           __m512i w[8];
@@ -529,15 +569,13 @@ struct LaneQ6K {
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
+        // The activation block's 16-element sums as int16 pairs (activation_sums): sc_pairs[p] holds groups
+        // 4 (p / 2) + p % 2 and that + 2.
+        const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i + 4;
         __m512i offset = _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int p = 0; p < 8; ++p) {
-          // sc_pairs[p] holds groups 4 (p / 2) + p % 2 and that + 2.
-          const int g = 4 * (p / 2) + p % 2;
-          const uint32_t pair =
-              static_cast<uint16_t>(y.bsums[g]) | (static_cast<uint32_t>(static_cast<uint16_t>(y.bsums[g + 2])) << 16);
-          offset =
-              _mm512_add_epi32(offset, _mm512_madd_epi16(sc_pairs[p], _mm512_set1_epi32(static_cast<int32_t>(pair))));
+          offset = _mm512_add_epi32(offset, _mm512_madd_epi16(sc_pairs[p], _mm512_set1_epi32(pairs[p])));
         }
         const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(offset, 5));
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[c]);

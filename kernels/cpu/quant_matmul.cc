@@ -50,7 +50,7 @@ struct Problem {
 // The activations of one partner format, quantized once per call, and their per-block sums (ActSums).
 struct Activations {
   const uint8_t* rows = nullptr;  // [m, a_row_bytes], or x for float weights
-  const float* d = nullptr;       // [m, k / 32] when the kernel takes act_sums
+  const float* d = nullptr;       // [m, activation_sums_per_row] when the kernel takes act_sums
   const int32_t* sum = nullptr;
   const float* s = nullptr;
 };
@@ -73,7 +73,7 @@ Activations quantize_activations(const Problem& p, ThreadPool& pool, ActivationB
   }
   uint8_t* a = scratch(buf.rows, p.m * p.a_row_bytes);
   const bool sums = p.wk.act_sums;
-  const int64_t nb = p.k / 32;
+  const int64_t nb = activation_sums_per_row(p.wk.partner, p.k);
   if (sums) {
     buf.d.resize(p.m * nb);
     buf.sum.resize(p.m * nb);
@@ -109,7 +109,7 @@ void run_tiles(const Problem& p, const Activations& a, int64_t j0, int64_t j1, b
   t.w_stride = p.w_row_bytes;
   t.a_stride = p.a_row_bytes;
   t.ldy = p.n;
-  t.a_sums_stride = p.k / 32;
+  t.a_sums_stride = p.wk.act_sums ? activation_sums_per_row(p.wk.partner, p.k) : 0;
   if (prefetch) t.prefetch = p.packed ? kPackedPrefetchBytes : tile_rows * p.w_row_bytes + kPrefetchBytes;
   for (int64_t c0 = 0; c0 < p.m; c0 += tile_cols) {
     const int cols = static_cast<int>(std::min<int64_t>(tile_cols, p.m - c0));

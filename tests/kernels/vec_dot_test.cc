@@ -26,22 +26,23 @@ constexpr GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16
 struct ActSums {
   std::vector<float> d, s;
   std::vector<int32_t> sum;
+  int64_t per_row = 0;
   ActSums(const WeightKernel& wk, const uint8_t* a, int64_t a_stride, int64_t cols, int64_t k) {
     if (!wk.act_sums) return;
-    d.resize(cols * (k / 32));
+    per_row = activation_sums_per_row(wk.partner, k);
+    d.resize(cols * per_row);
     s.resize(d.size());
     sum.resize(d.size());
     for (int64_t c = 0; c < cols; ++c) {
-      const int64_t at = c * (k / 32);
-      activation_sums(wk.partner, a + c * a_stride, k, &d[at], &sum[at], &s[at]);
+      activation_sums(wk.partner, a + c * a_stride, k, &d[c * per_row], &sum[c * per_row], &s[c * per_row]);
     }
   }
-  void attach(DotTile& t, int64_t k) const {
+  void attach(DotTile& t) const {
     if (d.empty()) return;
     t.a_d = d.data();
     t.a_sum = sum.data();
     t.a_s = s.data();
-    t.a_sums_stride = k / 32;
+    t.a_sums_stride = per_row;
   }
 };
 
@@ -55,7 +56,7 @@ float dot1(const WeightKernel& wk, int64_t k, const uint8_t* w, const void* a) {
   t.y = &y;
   t.ldy = 1;
   const ActSums sums(wk, t.a, 0, 1, k);
-  sums.attach(t, k);
+  sums.attach(t);
   wk.dot(t, 1, 1);
   return y;
 }
@@ -206,7 +207,7 @@ TEST(DotTileTest, EveryShapeMatchesOneByOneBitwise) {
             t.y = y.data();
             t.ldy = rows;
             const ActSums sums(wk, a.data(), a_row_bytes, cols, k);
-            sums.attach(t, k);
+            sums.attach(t);
             wk.dot(t, rows, cols);
             for (int r = 0; r < rows; ++r) {
               for (int c = 0; c < cols; ++c) {
