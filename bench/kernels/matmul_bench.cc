@@ -18,11 +18,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "core/gguf/ggml_type.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/host_memory.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "kernels/cpu/quant_matmul.h"
 #include "kernels/cpu/thread_pool.h"
@@ -62,8 +64,16 @@ std::vector<int> half_fields(GgmlType type) {
   }
 }
 
+// Weight bytes in the memory the CPU backend gives weights (huge pages where granted), shared by the models below.
+struct Buffer {
+  std::shared_ptr<uint8_t> bytes;
+  size_t size = 0;
+  explicit Buffer(size_t n) : bytes(static_cast<uint8_t*>(allocate_host_memory(n)), release_host_memory), size(n) {}
+  uint8_t* data() const { return bytes.get(); }
+};
+
 struct Model {
-  std::vector<std::vector<uint8_t>> weights;  // per matrix, all layers
+  std::vector<Buffer> weights;  // per matrix, all layers
   std::vector<Matrix> shapes;
   int64_t bytes = 0;  // GGUF bytes of all matrices (a packed matrix reads the same bytes)
   int layers = 0;
@@ -75,7 +85,7 @@ void pack_model(GgmlType type, Model& model, ThreadPool& pool, Isa isa) {
   if (packed_weight_bytes(type, kLayer[0].n, kLayer[0].k, isa) == 0) return;
   for (size_t i = 0; i < model.weights.size(); ++i) {
     const Matrix& mat = model.shapes[i];
-    std::vector<uint8_t> packed(packed_weight_bytes(type, mat.n, mat.k, isa));
+    Buffer packed(packed_weight_bytes(type, mat.n, mat.k, isa));
     const absl::Status s = pack_weights(type, model.weights[i].data(), mat.n, mat.k, packed.data(), pool, isa);
     if (!s.ok()) std::fprintf(stderr, "pack_weights failed: %s\n", s.ToString().c_str());
     model.weights[i] = std::move(packed);
@@ -94,15 +104,15 @@ Model make_model(GgmlType type, int64_t min_bytes) {
   const uint16_t half_scale = 0x1C00;  // 2^-8
   for (int l = 0; l < model.layers; ++l) {
     for (const Matrix& mat : kLayer) {
-      std::vector<uint8_t> w(matrix_bytes(mat));
-      for (size_t i = 0; i + 8 <= w.size(); i += 8) {
+      Buffer w(matrix_bytes(mat));
+      for (size_t i = 0; i + 8 <= w.size; i += 8) {
         const uint64_t r = rng();
-        std::memcpy(&w[i], &r, 8);
+        std::memcpy(w.data() + i, &r, 8);
       }
-      for (size_t b = 0; b < w.size() / info->type_size; ++b) {
-        for (int off : half_fields(type)) std::memcpy(&w[b * info->type_size + off], &half_scale, 2);
+      for (size_t b = 0; b < w.size / info->type_size; ++b) {
+        for (int off : half_fields(type)) std::memcpy(w.data() + b * info->type_size + off, &half_scale, 2);
       }
-      model.bytes += static_cast<int64_t>(w.size());
+      model.bytes += static_cast<int64_t>(w.size);
       model.weights.push_back(std::move(w));
       model.shapes.push_back(mat);
     }
@@ -182,7 +192,7 @@ int bench_main(int argc, char** argv) {
     hot.layout = model.layout;
     hot.weights.push_back(model.weights[0]);
     hot.shapes.push_back(Matrix{512, kLayer[0].k});
-    const int64_t hot_bytes = static_cast<int64_t>(model.weights[0].size()) * 512 / kLayer[0].n;
+    const int64_t hot_bytes = static_cast<int64_t>(model.weights[0].size) * 512 / kLayer[0].n;
     double hot_best = 1e9;
     for (int rep = 0; rep < 200; ++rep) hot_best = std::min(hot_best, run_pass(type, hot, 1, x, y, pool1, isa));
     // GEMM: one layer's matrices (compute-bound; no need to stream the whole model).

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/host_memory.h"
 #include "kernels/cpu/quant_matmul.h"
 #include "kernels/ops/cpu_ops.h"
 
@@ -31,15 +32,12 @@ std::string CpuBackend::name() const {
 }
 
 absl::StatusOr<void*> CpuBackend::allocate(size_t bytes) {
-  // 64-byte alignment: full cache lines and aligned AVX-512 loads.
-  const size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  void* p = allocate_host_memory(bytes);
   if (p == nullptr) return absl::ResourceExhaustedError(absl::StrCat("cpu backend: cannot allocate ", bytes, " bytes"));
-  std::memset(p, 0, rounded);
   return p;
 }
 
-void CpuBackend::release(void* ptr) { std::free(ptr); }
+void CpuBackend::release(void* ptr) { release_host_memory(ptr); }
 
 absl::Status CpuBackend::copy_to_backend(void* dst, const void* host_src, size_t bytes) {
   std::memcpy(dst, host_src, bytes);
