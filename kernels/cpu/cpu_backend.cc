@@ -52,17 +52,24 @@ absl::Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t by
 absl::StatusOr<const void*> CpuBackend::map_weights(const void* host, size_t) { return host; }
 
 size_t CpuBackend::packed_weight_bytes(const WeightTensor& w) const {
-  if (w.layout != WeightLayout::kGguf) return 0;
-  return cpu::packed_weight_bytes(w.type, w.n_rows, w.row_len);
+  if (w.layout != WeightLayout::kGguf || !matmul_supports(w.type)) return 0;
+  if (const size_t packed = cpu::packed_weight_bytes(w.type, w.n_rows, w.row_len); packed > 0) return packed;
+  // No packed layout on this ISA: a plain copy, which still moves the weights from the file mapping's 4 KiB pages
+  // to huge pages (allocate_host_memory).
+  return static_cast<size_t>(w.n_rows) * w.row_bytes;
 }
 
 absl::StatusOr<WeightTensor> CpuBackend::pack_weight(const WeightTensor& w, void* dst) {
   if (packed_weight_bytes(w) == 0) {
-    return absl::InvalidArgumentError("cpu backend: this weight has no packed layout on this CPU");
+    return absl::InvalidArgumentError("cpu backend: matmul cannot read this weight, so it is not packed");
   }
-  if (absl::Status s = cpu::pack_weights(w.type, w.data, w.n_rows, w.row_len, dst, *pool_); !s.ok()) return s;
   WeightTensor packed = w;
   packed.data = dst;
+  if (cpu::packed_weight_bytes(w.type, w.n_rows, w.row_len) == 0) {
+    std::memcpy(dst, w.data, static_cast<size_t>(w.n_rows) * w.row_bytes);
+    return packed;
+  }
+  if (absl::Status s = cpu::pack_weights(w.type, w.data, w.n_rows, w.row_len, dst, *pool_); !s.ok()) return s;
   packed.layout = WeightLayout::kCpuRowLanes16;
   return packed;
 }
