@@ -27,7 +27,8 @@ struct DotTile {
   int64_t a_stride = 0;
   float* y;  // y[c * ldy + r] = dot(weight row r, activation row c)
   int64_t ldy = 0;
-  int64_t prefetch = 0;  // > 0: the SIMD kernels prefetch the weights this many bytes ahead into L2 (GEMV)
+  int64_t prefetch = 0;     // > 0: the SIMD kernels prefetch the weights this many bytes ahead into L2 (GEMV)
+  int64_t prefetch_l1 = 0;  // > 0: and this many bytes ahead into L1 (packed weights, read in address order)
   // Per activation row, prepared once per call for kernels that ask for them (WeightKernel::act_sums), a_sums_stride
   // values per row in each array (activation_sums_per_row). Q8_0 / Q8_1 partners, per 32-block: the block's d as a
   // float, the sum of its quants, and (Q8_1) its s as a float. Q8_K partners, per super-block, in a_sum only: the

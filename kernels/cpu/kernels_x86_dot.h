@@ -128,10 +128,19 @@ namespace detail {
 
 // Software prefetch of the weights t.prefetch bytes ahead of `bytes` bytes at p, into L2, spread over the kernel's
 // blocks: one burst per row tile would fill the core's few line-fill buffers and stall the demand loads behind it.
+// With t.prefetch_l1 also a second, short-range prefetch into L1: the demand loads then hit L1 instead of waiting on
+// L2, which otherwise costs a compute-heavy kernel ~12 % of the streaming bandwidth (Q4_0-like loop on Sapphire
+// Rapids, 2 threads: 29.7 GB/s with the L2 prefetch alone, 34.1 with both, 34 for plain loads without compute).
+// One loop for both on purpose: GCC 12 drops every prefetch of this function when it has two consecutive loops.
 inline void prefetch_ahead(const DotTile& t, const void* p, int bytes) {
   if (t.prefetch == 0) return;
   const char* ahead = static_cast<const char*>(p) + t.prefetch;
-  for (int off = 0; off < bytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
+  const char* ahead_l1 = static_cast<const char*>(p) + t.prefetch_l1;
+  const bool l1 = t.prefetch_l1 != 0;
+  for (int off = 0; off < bytes; off += 64) {
+    _mm_prefetch(ahead + off, _MM_HINT_T1);
+    if (l1) _mm_prefetch(ahead_l1 + off, _MM_HINT_T0);
+  }
 }
 
 template <typename Block>

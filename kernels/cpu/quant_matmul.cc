@@ -30,6 +30,9 @@ constexpr int64_t kPrefetchBytes = 2048;
 // huge pages (read: 36 GB/s), 2-thread Q4_0 GEMV: 27 GB/s without software prefetch, 29.8 at 2 KiB, 31 at 3 KiB,
 // 28.6 at 4 KiB; T0 instead of T1, or one prefetch per 128 bytes, lose 10-20 %.
 constexpr int64_t kPackedPrefetchBytes = 3072;
+// And a second prefetch into L1 this close (DotTile::prefetch_l1): e2e decode +3-4 % (Q4_0, Q4_K_M); 384-1152 B
+// measure the same.
+constexpr int64_t kPackedPrefetchL1Bytes = 640;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
 uint8_t* scratch(std::vector<uint8_t>& buf, size_t bytes) {
@@ -112,7 +115,10 @@ void run_tiles(const Problem& p, const Activations& a, int64_t j0, int64_t j1, b
   t.a_stride = p.a_row_bytes;
   t.ldy = p.n;
   t.a_sums_stride = p.wk.act_sums ? activation_sums_per_row(p.wk.partner, p.k) : 0;
-  if (prefetch) t.prefetch = p.packed ? kPackedPrefetchBytes : tile_rows * p.w_row_bytes + kPrefetchBytes;
+  if (prefetch) {
+    t.prefetch = p.packed ? kPackedPrefetchBytes : tile_rows * p.w_row_bytes + kPrefetchBytes;
+    t.prefetch_l1 = p.packed ? kPackedPrefetchL1Bytes : 0;
+  }
   for (int64_t c0 = 0; c0 < p.m; c0 += tile_cols) {
     const int cols = static_cast<int>(std::min<int64_t>(tile_cols, p.m - c0));
     t.a = a.rows + c0 * p.a_row_bytes;
