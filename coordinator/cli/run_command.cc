@@ -121,6 +121,7 @@ int run_generate(const RunOptions& o) {
   const std::string rest = decoder.flush();
   std::fwrite(rest.data(), 1, rest.size(), stdout);
   std::fputc('\n', stdout);
+  std::fflush(stdout);  // the text ends before the stats line, also when both streams go to one pipe
   const double decode_s = seconds_since(decode_start);
   std::fprintf(stderr,
                "strata run: prompt %zu tokens in %.3f s (%.1f tok/s), generated %zu tokens in %.3f s (%.1f tok/s)\n",
