@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
 
+#include "core/quant/fp16.h"
 #include "kernels/cpu/cpu_backend.h"
 #include "tests/backend/backend_op_cases.h"
 
@@ -29,6 +34,31 @@ INSTANTIATE_TEST_SUITE_P(Cpu, BackendOps, ::testing::Range<size_t>(0, all_op_cas
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return all_op_cases()[info.param]->name();
                          });
+
+// kv_store's f16 rounding is the reference conversion's bit for bit (round to nearest even, overflow to inf,
+// subnormals, signed zero), so a cache written on any CPU reads the same everywhere.
+TEST(KvStore, RoundsLikeTheReferenceConversion) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  const int64_t dim = 37;  // a vector tail on every row
+  std::vector<float> k(4 * dim), v(4 * dim);
+  for (float& x : k) x = normal(rng);
+  for (float& x : v) x = normal(rng) * 1e-5f;  // f16 subnormals
+  const float edge[] = {65504.0f, 65520.0f, 1e6f, -0.0f, 6e-8f, 2.9e-8f, -1e-7f, 0.33333334f};
+  std::memcpy(k.data(), edge, sizeof(edge));
+  k[10] = std::numeric_limits<float>::infinity();
+  const int32_t slots[] = {3, 0, 5, 1};
+  std::vector<uint16_t> k_cache(6 * dim, 0xFFFF), v_cache(6 * dim, 0xFFFF);
+  cpu::CpuBackend backend(1);
+  backend.kv_store(k.data(), v.data(), slots, 4, dim, dim, k_cache.data(), v_cache.data());
+  for (int t = 0; t < 4; ++t) {
+    for (int64_t j = 0; j < dim; ++j) {
+      EXPECT_EQ(k_cache[slots[t] * dim + j], f32_to_fp16(k[t * dim + j])) << "k " << t << "," << j;
+      EXPECT_EQ(v_cache[slots[t] * dim + j], f32_to_fp16(v[t * dim + j])) << "v " << t << "," << j;
+    }
+  }
+  EXPECT_EQ(k_cache[2 * dim], 0xFFFF);  // slot 2 was not written
+}
 
 }  // namespace
 }  // namespace strata::testing
