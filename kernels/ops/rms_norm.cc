@@ -1,17 +1,50 @@
+#include <immintrin.h>
+
 #include <cmath>
 
 #include "kernels/ops/cpu_ops.h"
 
 namespace strata::cpu {
+namespace {
+
+// Sum of squares in double: a 4096-wide row of activations in the hundreds loses digits in float.
+double sum_squares_scalar(const float* x, int64_t n) {
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j) sum += static_cast<double>(x[j]) * x[j];
+  return sum;
+}
+
+// The same in four double accumulators of 8: the one-accumulator loop waits on the add latency for every element
+// (~3 us for a 2048-wide decode row, twice per layer).
+__attribute__((target("avx512f"))) double sum_squares_avx512(const float* x, int64_t n) {
+  __m512d acc[4] = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd()};
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    for (int a = 0; a < 4; ++a) {
+      const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8 * a));
+      acc[a] = _mm512_fmadd_pd(v, v, acc[a]);
+    }
+  }
+  const double vector_sum =
+      _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3])));
+  return vector_sum + sum_squares_scalar(x + j, n - j);
+}
+
+using SumSquaresFn = double (*)(const float*, int64_t);
+
+SumSquaresFn pick_sum_squares() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") ? sum_squares_avx512 : sum_squares_scalar;
+}
+
+}  // namespace
 
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
+  static const SumSquaresFn sum_squares = pick_sum_squares();
   for (int64_t i = 0; i < m; ++i) {
     const float* xi = x + i * n;
     float* yi = y + i * n;
-    // Sum in double: a 4096-wide row of activations in the hundreds loses digits in float.
-    double sum_sq = 0;
-    for (int64_t j = 0; j < n; ++j) sum_sq += static_cast<double>(xi[j]) * xi[j];
-    const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_sq / n + eps));
+    const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares(xi, n) / n + eps));
     for (int64_t j = 0; j < n; ++j) yi[j] = xi[j] * inv_rms * w[j];
   }
 }
