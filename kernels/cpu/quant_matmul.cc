@@ -28,7 +28,7 @@ constexpr double kGemvStaticShare = 0.9;
 constexpr int64_t kPrefetchBytes = 2048;
 // Packed weights are one sequential stream per thread: the distance ahead of the current block. On the same VM with
 // huge pages (read: 36 GB/s), 2-thread Q4_0 GEMV: 27 GB/s without software prefetch, 29.8 at 2 KiB, 31 at 3 KiB,
-// 28.6 at 4 KiB; T0 instead of T1, or one prefetch per 128 bytes, lose 10-20 %.
+// 28.6 at 4 KiB; one prefetch per 128 bytes instead of per line loses ~10 %.
 constexpr int64_t kPackedPrefetchBytes = 3072;
 // And a second prefetch into L1 this close (DotTile::prefetch_l1): e2e decode +3-4 % (Q4_0, Q4_K_M); 384-1152 B
 // measure the same.

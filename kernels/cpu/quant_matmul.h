@@ -1,10 +1,11 @@
-// The matrix multiply of the CPU forward pass: f32 activations times a GGUF weight tensor in its on-disk format.
+// The matrix multiply of the CPU forward pass: f32 activations times a weight tensor of GGUF blocks, in the file's
+// layout or packed for the AVX-512 kernels (pack_weights below).
 //
 // Both strategies run the same dot tiles (isa_kernels.h), so every output is bit-identical whichever runs it, for
 // any m, thread count or batch composition (a sequence's greedy decode must not depend on what it is batched with):
 //  - GEMV (m <= 4, decode): bound by memory bandwidth. Each weight row is read once and dotted with all m activation
-//    rows (quantized to the type's partner format) while it is in L1; output rows are split across threads in
-//    contiguous chunks so each thread streams one contiguous range of the weights.
+//    rows (quantized to the type's partner format) while it is in L1; each thread streams one long contiguous range
+//    of the weights, and the last tenth is shared out in small chunks so the threads finish together.
 //  - GEMM (m > 4, prefill): bound by compute. Groups of weight rows stay in L2 while every tile of activation rows
 //    passes over them, so a weight byte is fetched from memory once per call and decoded once per tile.
 #pragma once
