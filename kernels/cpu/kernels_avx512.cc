@@ -439,15 +439,17 @@ struct LaneQ4K {
 struct LaneQ6K {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ6_K);
   // A super-block of 16 rows before decoding: fp16 d of each row and the transposed int8 scales (4 registers); then
-  // per half h, the transposed low bit planes (16 registers) and high bit planes (8). Packed layout: the same in
-  // order, 32 + 256 header bytes and 2 x 1536 quant bytes = 16 x sizeof(BlockQ6_K).
+  // per half h, the transposed low bit planes (16 registers) and high bit planes (8), from which each quarter s
+  // builds its 8 registers of 6-bit quants (build_quarter, ~3.25 ops a register).
+  // Packed layout: the header as above (32 + 256 bytes), then per half and quarter the 8 registers already built,
+  // stored in 6 (encode_quarter) so that they decode in 9 ops for 4: 288 + 2 x 4 x 384 = 16 x sizeof(BlockQ6_K).
   struct Header {
     __m256i d;
     __m512i sc[4];
   };
   static constexpr int64_t kPackedHalfOffset = 288;
-  static constexpr int64_t kPackedHalfBytes = 1536;
-  static_assert(kPackedHalfOffset + 2 * kPackedHalfBytes == 16 * kBlockBytes);
+  static constexpr int64_t kPackedQuarterBytes = 384;
+  static_assert(kPackedHalfOffset + 8 * kPackedQuarterBytes == 16 * kBlockBytes);
 
   static void gather_header(const LaneRows& lr, const uint8_t* w, int64_t off, Header& h) {
     // d is the block's last field: the dword ending with it stays inside the block.
@@ -461,16 +463,52 @@ struct LaneQ6K {
     load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h, qh);
     load_transposed(lr.row, off + offsetof(BlockQ6_K, qh) + 32 * h + 16, qh + 4);
   }
+  // Elements 128h + 32s + l: low bits from ql[l] (s even) or ql[l + 32] (s odd), low nibble for s < 2, high for
+  // s >= 2; high bits 2s, 2s + 1 of qh[l].
+  static void build_quarter(const __m512i ql[16], const __m512i qh[8], int s, __m512i w[8]) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i bits45 = _mm512_set1_epi8(0x30);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      const __m512i lo_src = ql[k + 8 * (s & 1)];
+      const __m512i lo = _mm512_and_si512(s >= 2 ? _mm512_srli_epi16(lo_src, 4) : lo_src, low4);
+      const __m512i hi = s <= 2 ? _mm512_slli_epi16(qh[k], 4 - 2 * s) : _mm512_srli_epi16(qh[k], 2);
+      w[k] = _mm512_ternarylogic_epi32(hi, bits45, lo, 0xEA);  // (hi & bits45) | lo
+    }
+  }
+  // Per group of 4 registers w0..w3 of 6-bit values, three bytes b_i = w_i | (bits 2i, 2i + 1 of w3) << 6. The shifts
+  // are 16-bit but move bits only within their byte.
+  static void encode_quarter(const __m512i w[8], __m512i b[6]) {
+#pragma GCC unroll 2
+    for (int g = 0; g < 2; ++g) {
+      const __m512i w3 = w[4 * g + 3];
+      b[3 * g] = _mm512_or_si512(w[4 * g], _mm512_slli_epi16(_mm512_and_si512(w3, _mm512_set1_epi8(0x03)), 6));
+      b[3 * g + 1] = _mm512_or_si512(w[4 * g + 1], _mm512_slli_epi16(_mm512_and_si512(w3, _mm512_set1_epi8(0x0C)), 4));
+      b[3 * g + 2] = _mm512_or_si512(w[4 * g + 2], _mm512_slli_epi16(_mm512_and_si512(w3, _mm512_set1_epi8(0x30)), 2));
+    }
+  }
+  static void decode_quarter(const __m512i b[6], __m512i w[8]) {
+    const __m512i six = _mm512_set1_epi8(0x3F);
+#pragma GCC unroll 2
+    for (int g = 0; g < 2; ++g) {
+#pragma GCC unroll 3
+      for (int i = 0; i < 3; ++i) w[4 * g + i] = _mm512_and_si512(b[3 * g + i], six);
+      // Bits 6-7 of b0, b1, b2 shifted to 0-1, 2-3, 4-5 (each shift leaves other bits of the byte dirty), merged
+      // by two bit selects (0xE4: mask ? first : second) and cleaned by the 6-bit mask.
+      const __m512i t0 = _mm512_srli_epi16(b[3 * g], 6);
+      const __m512i t1 = _mm512_srli_epi16(b[3 * g + 1], 4);
+      const __m512i t2 = _mm512_srli_epi16(b[3 * g + 2], 2);
+      const __m512i u = _mm512_ternarylogic_epi32(t0, t1, _mm512_set1_epi8(0x03), 0xE4);
+      const __m512i v = _mm512_ternarylogic_epi32(t2, u, _mm512_set1_epi8(0x30), 0xE4);
+      w[4 * g + 3] = _mm512_and_si512(v, six);
+    }
+  }
   static void load_header(const uint8_t* p, Header& h) {
     h.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     for (int q = 0; q < 4; ++q) h.sc[q] = _mm512_loadu_si512(p + 32 + 64 * q);
   }
-  static void load_half(const uint8_t* p, int h, __m512i ql[16], __m512i qh[8]) {
-    const uint8_t* half = p + kPackedHalfOffset + kPackedHalfBytes * h;
-#pragma GCC unroll 16
-    for (int k = 0; k < 16; ++k) ql[k] = _mm512_loadu_si512(half + 64 * k);
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) qh[k] = _mm512_loadu_si512(half + 1024 + 64 * k);
+  static const uint8_t* packed_quarter(const uint8_t* p, int h, int s) {
+    return p + kPackedHalfOffset + kPackedQuarterBytes * (4 * h + s);
   }
   static void pack_block(const LaneRows& lr, const uint8_t* w, int64_t off, uint8_t* p) {
     Header hd;
@@ -480,9 +518,13 @@ struct LaneQ6K {
     for (int h = 0; h < 2; ++h) {
       __m512i ql[16], qh[8];
       gather_half(lr, off, h, ql, qh);
-      uint8_t* half = p + kPackedHalfOffset + kPackedHalfBytes * h;
-      for (int k = 0; k < 16; ++k) _mm512_storeu_si512(half + 64 * k, ql[k]);
-      for (int k = 0; k < 8; ++k) _mm512_storeu_si512(half + 1024 + 64 * k, qh[k]);
+      for (int s = 0; s < 4; ++s) {
+        __m512i wq[8], b[6];
+        build_quarter(ql, qh, s, wq);
+        encode_quarter(wq, b);
+        uint8_t* quarter = p + kPackedHalfOffset + kPackedQuarterBytes * (4 * h + s);
+        for (int k = 0; k < 6; ++k) _mm512_storeu_si512(quarter + 64 * k, b[k]);
+      }
     }
   }
 
@@ -494,8 +536,6 @@ struct LaneQ6K {
   template <bool kPacked, int C>
   static void run(const DotTile& t, int rows) {
     const LaneRows lr(t, rows);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    const __m512i bits45 = _mm512_set1_epi8(0x30);
     __m512 acc[C];
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
@@ -527,26 +567,19 @@ struct LaneQ6K {
 #pragma GCC unroll 1
       for (int h = 0; h < 2; ++h) {
         __m512i ql[16], qh[8];
-        if constexpr (kPacked) {
-          load_half(packed, h, ql, qh);
-        } else {
-          gather_half(lr, off, h, ql, qh);
-        }
+        if constexpr (!kPacked) gather_half(lr, off, h, ql, qh);
 #pragma GCC unroll 4
         for (int s = 0; s < 4; ++s) {
-          if constexpr (kPacked) {
-            prefetch_ahead(t, packed + kPackedHalfOffset + kPackedHalfBytes * h + kPackedHalfBytes / 4 * s,
-                           kPackedHalfBytes / 4);
-          }
-          // Elements 128h + 32s + l: low bits from ql[l] (s even) or ql[l + 32] (s odd), low nibble for s < 2, high
-          // for s >= 2; high bits 2s, 2s + 1 of qh[l].
           __m512i w[8];
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            const __m512i lo_src = ql[k + 8 * (s & 1)];
-            const __m512i lo = _mm512_and_si512(s >= 2 ? _mm512_srli_epi16(lo_src, 4) : lo_src, low4);
-            const __m512i hi = s <= 2 ? _mm512_slli_epi16(qh[k], 4 - 2 * s) : _mm512_srli_epi16(qh[k], 2);
-            w[k] = _mm512_ternarylogic_epi32(hi, bits45, lo, 0xEA);  // (hi & bits45) | lo
+          if constexpr (kPacked) {
+            const uint8_t* quarter = packed_quarter(packed, h, s);
+            prefetch_ahead(t, quarter, kPackedQuarterBytes);
+            __m512i b[6];
+#pragma GCC unroll 6
+            for (int k = 0; k < 6; ++k) b[k] = _mm512_loadu_si512(quarter + 64 * k);
+            decode_quarter(b, w);
+          } else {
+            build_quarter(ql, qh, s, w);
           }
           const __m512i sc_a = lane_scale(sc, 8 * h + 2 * s), sc_b = lane_scale(sc, 8 * h + 2 * s + 1);
 #pragma GCC unroll 8
