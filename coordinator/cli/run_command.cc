@@ -73,8 +73,10 @@ int run_generate(const RunOptions& o) {
                                            std::to_string(n_predict) + " exceeds the context of " +
                                            std::to_string(ctx) + " tokens (raise --ctx-size)"));
   }
-  std::fprintf(stderr, "strata run: %s, %s, loaded in %.2f s, prompt %zu tokens\n", model.config.name.c_str(),
-               model.backend->name().c_str(), seconds_since(load_start), prompt.size());
+  std::fprintf(stderr,
+               "strata run: %s, %s, loaded in %.2f s (%.1f MiB of weights in backend memory), prompt %zu tokens\n",
+               model.config.name.c_str(), model.backend->name().c_str(), seconds_since(load_start),
+               model.weights.backend_bytes / 1048576.0, prompt.size());
 
   SamplingParams sp;
   sp.temperature = o.temperature;

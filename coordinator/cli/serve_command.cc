@@ -205,9 +205,11 @@ int serve(const ServeOptions& o) {
   auto loaded = load_with_progress(o.model_path, lo);
   if (!loaded.ok()) return fail(loaded.status());
   LocalModel& model = **loaded;
-  spdlog::info("loaded {} ({}, {} layers, n_embd {}, vocab {}) on {} in {:.2f} s", o.model_path, model.config.arch,
-               model.config.n_layer, model.config.n_embd, model.config.n_vocab, model.backend->name(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+  spdlog::info(
+      "loaded {} ({}, {} layers, n_embd {}, vocab {}) on {} in {:.2f} s, {:.1f} MiB of weights in backend memory",
+      o.model_path, model.config.arch, model.config.n_layer, model.config.n_embd, model.config.n_vocab,
+      model.backend->name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
+      model.weights.backend_bytes / 1048576.0);
   spdlog::info("KV cache: {} blocks x {} tokens = {} tokens, {:.1f} MiB ({:.1f} KiB per token); {} full contexts of {}",
                model.cache->n_blocks(), lo.block_size, model.cache->n_blocks() * lo.block_size,
                static_cast<double>(model.cache->n_blocks() * block_bytes) / (1 << 20),

@@ -47,6 +47,7 @@ class WeightLoader {
     STRATA_ASSIGN_OR_RETURN(void* device, backend_.allocate(bytes));
     Backend* backend = &backend_;
     weights_.owned.emplace_back(device, [backend](void* p) { backend->release(p); });
+    weights_.backend_bytes += bytes;
     return backend_.pack_weight(w, device);
   }
 
@@ -63,6 +64,7 @@ class WeightLoader {
     STRATA_ASSIGN_OR_RETURN(void* device, backend_.allocate(bytes));
     Backend* backend = &backend_;
     weights_.owned.emplace_back(device, [backend](void* p) { backend->release(p); });
+    weights_.backend_bytes += bytes;
     STRATA_RETURN_IF_ERROR(backend_.copy_to_backend(device, host.data(), bytes));
     return static_cast<const float*>(device);
   }

@@ -35,12 +35,16 @@ struct ModelWeights {
   int64_t layer_begin = 0;
   std::vector<LayerWeights> layers;  // layers [layer_begin, layer_begin + layers.size())
 
-  // Owns the f32 copies of 1-D tensors in backend memory.
+  // Owns the f32 copies of 1-D tensors and the packed matrices in backend memory.
   std::vector<std::shared_ptr<void>> owned;
+  // Bytes of backend memory the weights hold: packed or copied matrices and f32 vectors. Matrices read in place from
+  // the file mapping (the embedding table; everything on a backend that does not pack) are not counted.
+  uint64_t backend_bytes = 0;
 };
 
-// Maps the tensors of layers [layer_begin, layer_end) of `file` onto `backend`. Errors name the missing or
-// unsupported tensor. `file` must outlive the weights (the CPU backend reads the mapping in place).
+// Maps the tensors of layers [layer_begin, layer_end) of `file` onto `backend`: matrices only matmul reads in the
+// backend's packed layout where it has one (Backend::pack_weight), the embedding table as mapped. Errors name the
+// missing or unsupported tensor. `file` must outlive the weights (the embedding table is read in place).
 absl::StatusOr<ModelWeights> load_model_weights(const GgufFile& file, const ModelConfig& config, Backend& backend,
                                                 int64_t layer_begin, int64_t layer_end);
 
