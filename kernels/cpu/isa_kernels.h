@@ -3,10 +3,11 @@
 // Each ISA has its own namespace (scalar, avx2, avx512) with the same functions, compiled in separate translation
 // units with that ISA's flags. Only call the avx2 / avx512 ones when isa_supported() says so.
 //
-// A dot tile computes rows x cols dot products at once: `rows` weight rows in their GGUF layout against `cols`
-// activation rows in the partner format (ggml's vec_dot_type): Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K
-// for the k-quants, plain f32 for F32/F16/BF16. A weight block is decoded once per tile and used for every
-// activation row; an activation block is loaded once and used for every weight row.
+// A dot tile computes rows x cols dot products at once: `rows` weight rows in their GGUF layout (or, for the
+// *_packed AVX-512 dots, one packed group of 16 rows) against `cols` activation rows in the partner format (ggml's
+// vec_dot_type): Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the k-quants, plain f32 for F32/F16/BF16. A
+// weight block is decoded once per tile and used for every activation row; an activation block is loaded once and
+// used for every weight row.
 //
 // Batch invariance: every output of a tile goes through exactly the same floating-point operations, in the same
 // order and lane layout, whatever the tile's shape (only integer work, which is exact, and the conversion of fp16
