@@ -12,11 +12,10 @@
 #include <cstring>
 #include <limits>
 
-#include "core/util/str_cat.h"
 #include "core/util/status_macros.h"
+#include "core/util/str_cat.h"
 
 namespace strata {
-
 
 // GGUF is little-endian and values are read by memcpy; a big-endian host would need byte swaps everywhere.
 static_assert(std::endian::native == std::endian::little, "the GGUF reader assumes a little-endian host");
@@ -32,7 +31,6 @@ constexpr std::string_view kAlignmentKey = "general.alignment";
 constexpr uint64_t kMinStringBytes = 8;                      // u64 length, empty payload
 constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;            // empty key, type, a one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, n_dims, one dim, type, offset
-
 
 bool is_known_value_type(uint32_t raw) { return raw <= static_cast<uint32_t>(GgufValueType::kFloat64); }
 
@@ -698,6 +696,16 @@ absl::StatusOr<double> GgufFile::get_float_or(std::string_view key, double fallb
 absl::StatusOr<bool> GgufFile::get_bool_or(std::string_view key, bool fallback) const {
   if (find(key) == nullptr) return fallback;
   return get_bool(key);
+}
+
+void GgufFile::release_pages(const GgufTensorInfo& tensor) const {
+  if (mapping_ == nullptr || tensor.n_bytes == 0) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(tensor.data);
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = (begin + tensor.n_bytes) / page * page;
+  // A private read-only mapping: dropping our pages loses nothing, the file still has the bytes.
+  if (first < last) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 }  // namespace strata

@@ -99,6 +99,11 @@ class GgufFile {
   const std::vector<GgufKeyValue>& metadata() const { return metadata_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
 
+  // Tells the system that `tensor`'s bytes will not be read again through this mapping (a backend copied them), so
+  // their pages leave the process's resident set; reading them again still works (they fault back in from the
+  // file). No-op for parsed in-memory images. Only the whole pages inside the tensor are released.
+  void release_pages(const GgufTensorInfo& tensor) const;
+
   const GgufValue* find(std::string_view key) const;
   const GgufTensorInfo* find_tensor(std::string_view name) const;
 

@@ -2,8 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/gguf/gguf_file.h"
 
@@ -72,6 +74,17 @@ TEST(GgufModels, Gemma3) {
   ASSERT_NE(file->find_tensor("token_embd.weight"), nullptr);
   ASSERT_NE(file->find_tensor("blk.17.post_ffw_norm.weight"), nullptr);
   expect_tensors_inside(*file);
+}
+
+// Releasing a tensor's pages (after a backend copied it) loses nothing: the bytes read back the same.
+TEST(GgufModels, ReleasedPagesReadBackTheSame) {
+  auto file = open_ok(kModels + "SmolLM2-135M-Instruct.Q4_1.gguf");
+  const GgufTensorInfo* t = file->find_tensor("blk.0.ffn_down.weight");
+  ASSERT_NE(t, nullptr);
+  const auto* data = static_cast<const uint8_t*>(t->data);
+  const std::vector<uint8_t> before(data, data + t->n_bytes);
+  file->release_pages(*t);
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), data));
 }
 
 TEST(GgufModels, VocabFilesOpen) {

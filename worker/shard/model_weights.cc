@@ -36,9 +36,12 @@ class WeightLoader {
   }
 
   // A matrix that only matmul reads: in the backend's packed layout where it has one.
+  // Once packed, its bytes in the file mapping are not read again: they leave the resident set.
   absl::StatusOr<WeightTensor> matmul_weight(const std::string& name) {
-    STRATA_ASSIGN_OR_RETURN(WeightTensor w, matrix(name));
-    return packed(w);
+    STRATA_ASSIGN_OR_RETURN(WeightTensor mapped, matrix(name));
+    STRATA_ASSIGN_OR_RETURN(WeightTensor w, packed(mapped));
+    if (w.data != mapped.data) file_.release_pages(*file_.find_tensor(name));
+    return w;
   }
 
   absl::StatusOr<WeightTensor> packed(const WeightTensor& w) {
