@@ -51,8 +51,6 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ4_K, q4_k_q8_k)
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
-  t.legacy_act_sums = true;
-  t.k_act_sums = true;
   return t;
 }();
 #else
@@ -81,13 +79,11 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
     case GgmlType::kQ8_0:
       wk.partner = GgmlType::kQ8_0;
       wk.quantize = quantize_q8_0;
-      wk.act_sums = legacy_act_sums;
       break;
     case GgmlType::kQ4_1:
     case GgmlType::kQ5_1:
       wk.partner = GgmlType::kQ8_1;
       wk.quantize = quantize_q8_1;
-      wk.act_sums = legacy_act_sums;
       break;
     case GgmlType::kQ2_K:
     case GgmlType::kQ3_K:
@@ -97,7 +93,6 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
       wk.partner = GgmlType::kQ8_K;
       wk.quantize = quantize_q8_k;
       wk.tile_rows = tile_rows_k;
-      wk.act_sums = k_act_sums && (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K);
       break;
     default:
       return wk;
@@ -105,6 +100,8 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
   wk.dot = dots[static_cast<int>(type)];
   wk.pack = packs[static_cast<int>(type)];
   wk.dot_packed = dots_packed[static_cast<int>(type)];
+  // The kernels with a packed layout are the row-lane kernels, and those read the activation sums.
+  wk.act_sums = wk.pack != nullptr;
   return wk;
 }
 

@@ -25,7 +25,7 @@ struct WeightKernel {
   // The packed layout (WeightLayout::kCpuRowLanes16), where this ISA has one for the type: null otherwise.
   PackRowsFn pack = nullptr;
   DotTileFn dot_packed = nullptr;
-  bool act_sums = false;  // dot reads DotTile::a_d / a_sum / a_s
+  bool act_sums = false;  // dot and dot_packed read DotTile::a_d / a_sum / a_s (the row-lane kernels: pack is set)
 };
 
 struct IsaKernels {
@@ -44,8 +44,6 @@ struct IsaKernels {
   DotTileFn dot_bf16 = nullptr;
   PackRowsFn packs[16] = {};  // indexed like dots; null where the ISA has no packed layout
   DotTileFn dots_packed[16] = {};
-  bool legacy_act_sums = false;  // the 32-block formats' dots read DotTile's activation sums
-  bool k_act_sums = false;       // the Q4_K and Q6_K dots do
 };
 
 // Values per activation row in each of DotTile::a_d / a_sum / a_s for `partner` (Q8_0, Q8_1 or Q8_K).

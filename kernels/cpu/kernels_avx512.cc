@@ -272,6 +272,23 @@ void pack_lanes(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, 
   for (int64_t i = 0; i < n_blocks; ++i) K::pack_block(lr, w, i * K::kBlockBytes, dst + i * 16 * K::kBlockBytes);
 }
 
+// Super-block i's header of a row-lane k-quant kernel K: loaded from the packed group (prefetching only the
+// header's lines: the quant parts prefetch theirs as they are reached, since a burst of a whole super-block's
+// prefetches would fill the line-fill buffers and stall the demand loads behind them) or gathered from the 16 rows.
+template <class K, bool kPacked>
+void fetch_header(const DotTile& t, const LaneRows& lr, int64_t i, typename K::Header& h) {
+  const int64_t off = i * K::kBlockBytes;
+  if constexpr (kPacked) {
+    const uint8_t* packed = t.w + 16 * off;
+    prefetch_ahead(t, packed, K::kPackedHeaderBytes);
+    K::load_header(packed, h);
+  } else {
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, K::kBlockBytes);
+    K::gather_header(lr, t.w, off, h);
+  }
+}
+
 // Q4_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
 //   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
 // then acc = fma(float(sumi), d * yd, acc) and acc = fnmadd(float(summ), dmin * yd, acc). The packed 6-bit scales
@@ -287,6 +304,7 @@ struct LaneQ4K {
     __m512i pw[3];
   };
   static constexpr int64_t kPackedQsOffset = 256;
+  static constexpr int64_t kPackedHeaderBytes = kPackedQsOffset;
   static_assert(kPackedQsOffset + 4 * 512 == 16 * kBlockBytes);
 
   static void gather_header(const LaneRows& lr, const uint8_t* w, int64_t off, Header& h) {
@@ -335,16 +353,7 @@ struct LaneQ4K {
       const int64_t off = i * kBlockBytes;
       const uint8_t* packed = t.w + 16 * off;
       Header h;
-      if constexpr (kPacked) {
-        // Spread over the super-block (header here, each quarter in its step): a burst of 36 prefetches would
-        // fill the line-fill buffers and stall the demand loads behind them.
-        prefetch_ahead(t, packed, kPackedQsOffset);
-        load_header(packed, h);
-      } else {
-#pragma GCC unroll 16
-        for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, kBlockBytes);
-        gather_header(lr, t.w, off, h);
-      }
+      fetch_header<LaneQ4K, kPacked>(t, lr, i, h);
       const __m512 d = _mm512_cvtph_ps(h.d);
       const __m512 dmin = _mm512_cvtph_ps(h.dmin);
       // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
@@ -448,6 +457,7 @@ struct LaneQ6K {
     __m512i sc[4];
   };
   static constexpr int64_t kPackedHalfOffset = 288;
+  static constexpr int64_t kPackedHeaderBytes = kPackedHalfOffset;
   static constexpr int64_t kPackedQuarterBytes = 384;
   static_assert(kPackedHalfOffset + 8 * kPackedQuarterBytes == 16 * kBlockBytes);
 
@@ -543,15 +553,7 @@ struct LaneQ6K {
       const int64_t off = i * kBlockBytes;
       const uint8_t* packed = t.w + 16 * off;
       Header hd;
-      if constexpr (kPacked) {
-        // Spread over the super-block, as in LaneQ4K.
-        prefetch_ahead(t, packed, kPackedHalfOffset);
-        load_header(packed, hd);
-      } else {
-#pragma GCC unroll 16
-        for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, kBlockBytes);
-        gather_header(lr, t.w, off, hd);
-      }
+      fetch_header<LaneQ6K, kPacked>(t, lr, i, hd);
       const __m512 d = _mm512_cvtph_ps(hd.d);
       const __m512i* sc = hd.sc;
       // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.

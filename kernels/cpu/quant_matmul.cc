@@ -325,12 +325,12 @@ absl::Status matmul_group(std::span<const MatmulProduct> products, int64_t k, co
   std::vector<Activations> acts(problems.size());
   for (size_t i = 0; i < problems.size(); ++i) {
     const Problem& p = problems[i];
-    int slot = 0;
-    while (slot < n_quantized && (p.wk.quantize == nullptr || quantized_as[slot] != p.wk.partner)) ++slot;
-    if (p.wk.quantize == nullptr) {
+    if (p.wk.quantize == nullptr) {  // float weights read x itself
       acts[i].rows = reinterpret_cast<const uint8_t*>(x);
       continue;
     }
+    int slot = 0;
+    while (slot < n_quantized && quantized_as[slot] != p.wk.partner) ++slot;
     if (slot == n_quantized) {
       if (n_quantized == 3) return absl::InternalError("matmul: more than 3 activation formats in one group");
       quantized_as[slot] = p.wk.partner;
