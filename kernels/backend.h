@@ -22,7 +22,8 @@ enum class WeightLayout : uint8_t {
   kGguf,  // as in the file: row after row of GGUF blocks
   // The CPU AVX-512 kernels' layout (Backend::pack_weight): groups of 16 rows, and within a group block after
   // block, each block holding the 16 rows' fields transposed so the kernels load them as they compute (one weight
-  // row per 32-bit lane). The same bytes as kGguf, rearranged; the rows are padded to a multiple of 16.
+  // row per 32-bit lane). As many bytes as kGguf (rows padded to a multiple of 16), the same values rearranged
+  // (Q6_K's 6-bit quants re-encoded four to three bytes).
   kCpuRowLanes16,
 };
 

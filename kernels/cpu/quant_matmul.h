@@ -48,8 +48,8 @@ struct MatmulProduct {
 // True for the types matmul accepts: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
 bool matmul_supports(GgmlType type);
 
-// Packed weights: the same blocks rearranged so the AVX-512 kernels read each group of 16 rows as one sequential
-// stream of ready-to-use registers, with no per-block gathers or transposes (WeightLayout::kCpuRowLanes16). GEMV
+// Packed weights: the same blocks rearranged (Q6_K re-encoded) so the AVX-512 kernels read each group of 16 rows as one
+// sequential stream of ready-to-use registers, with no per-block gathers or transposes (kCpuRowLanes16). GEMV
 // streams at memory bandwidth with far fewer instructions per byte, and GEMM decodes a block faster; results are
 // bit-identical to the GGUF layout's.
 //
