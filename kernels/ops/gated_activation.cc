@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/ops/cpu_ops.h"
+#include "kernels/ops/exp_avx512.h"
 
 namespace strata::cpu {
 namespace {
@@ -19,26 +20,6 @@ void gelu_mul_scalar(const float* gate, const float* up, int64_t n, float* y) {
     const float g = gate[i];
     y[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
   }
-}
-
-// exp(x) for 16 floats: x = k ln2 + r with |r| <= ln2 / 2 (ln2 split in a high part exact in float and a low
-// part, Cody-Waite), e^r from its Taylor series to r^7 (truncation below 2e-8 relative, under the float rounding
-// of the steps), times 2^k by vscalefps, which also gives inf above 88.7 and 0 below -103 without clamping.
-// Checked against double-precision exp over [-100, 100] in steps of ~1e-5: within 1 ulp of the rounded result.
-__attribute__((target("avx512f"))) __m512 exp_avx512(__m512 x) {
-  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, k);
 }
 
 // SwiGLU's gate is the decode step's largest elementwise op (n_ff values per token); std::exp one value at a time

@@ -1,9 +1,11 @@
 // Causal grouped-query attention over the paged f16 KV cache, one pass with online softmax.
 //
-// A task is one (token, KV head) pair: each K/V row is converted from f16 once and used by all the query heads of
-// its group, so GQA models read the cache once per group rather than once per query head. Positions are scored in
+// A task is one (token, KV head) pair: each K/V row is read once for all the query heads of its group, so GQA models
+// read the cache once per group rather than once per query head. Positions are scored in
 // chunks: the softmax running maximum and the accumulator are rescaled once per chunk instead of once per position,
-// and the dot products / accumulations run on the widest vectors the CPU has (chosen once, at first use).
+// and the dot products / accumulations run on the widest vectors the CPU has (chosen once, at first use). With
+// AVX-512 a chunk's scores, exponentials and weighted sum are vectorized across positions and the accumulator stays
+// in registers (attend_chunk_avx512).
 // A token's result depends only on its own query, position and cache contents, never on the rest of the batch.
 #include <immintrin.h>
 
@@ -14,6 +16,7 @@
 
 #include "core/quant/fp16.h"
 #include "kernels/ops/cpu_ops.h"
+#include "kernels/ops/exp_avx512.h"
 
 namespace strata::cpu {
 namespace {
@@ -30,6 +33,25 @@ struct VectorOps {
   // acc += s[j] * v[j, :] for j = 0, 1, ... n - 1 in order — v: [n, d]
   void (*axpy_rows)(const float* s, const float* v, int64_t n, int64_t d, float* acc);
   void (*scale)(float a, float* y, int64_t n);  // y *= a
+};
+
+// The online-softmax state of the `group` query heads that share one KV head.
+struct SoftmaxState {
+  float* acc;      // [group, head_dim_v]: sum of exp(score - run_max) * v so far
+  float* run_max;  // [group]
+  float* run_sum;  // [group]: sum of exp(score - run_max) so far
+};
+
+// One chunk of n <= kChunk positions for all heads of a group: scores against K, softmax update, weighted sum of V.
+struct ChunkArgs {
+  const float* q;                 // [group, head_dim_k]
+  const uint16_t* const* k_rows;  // [n] -> [head_dim_k] f16 in the cache
+  const uint16_t* const* v_rows;  // [n] -> [head_dim_v] f16
+  const float* k;                 // [n, head_dim_k]: the K rows in f32 (attend_chunk_rows only)
+  const float* v;                 // [n, head_dim_v]
+  int64_t n, group, head_dim_k, head_dim_v;
+  float scale;
+  float* scores;  // scratch: [group, kChunk] scores, then [group] more floats
 };
 
 void convert_scalar(const uint16_t* src, float* dst, int64_t n) {
@@ -145,10 +167,166 @@ VectorOps pick_vector_ops() {
   return {convert_rows_scalar, dot_rows_scalar, axpy_rows_scalar, scale_scalar};
 }
 
+// The portable chunk: per head, one dot / axpy call per chunk over the per-row vector ops.
+void attend_chunk_rows(const VectorOps& ops, const ChunkArgs& c, SoftmaxState& st) {
+  for (int64_t g = 0; g < c.group; ++g) {
+    float* s = c.scores + g * kChunk;
+    float* acc = st.acc + g * c.head_dim_v;
+    ops.dot_rows(c.q + g * c.head_dim_k, c.k, c.n, c.head_dim_k, c.scale, s);
+    const float chunk_max = *std::max_element(s, s + c.n);
+    if (chunk_max > st.run_max[g]) {
+      // Rescale what was accumulated under the old maximum (exp(-inf) = 0 on the first chunk).
+      const float correction = std::exp(st.run_max[g] - chunk_max);
+      st.run_sum[g] *= correction;
+      ops.scale(correction, acc, c.head_dim_v);
+      st.run_max[g] = chunk_max;
+    }
+    for (int64_t j = 0; j < c.n; ++j) {
+      s[j] = std::exp(s[j] - st.run_max[g]);
+      st.run_sum[g] += s[j];
+    }
+    ops.axpy_rows(s, c.v, c.n, c.head_dim_v, acc);
+  }
+}
+
+// Lane r of the result is the sum of the 16 lanes of v[r'], where slot r' = kHsumSlot[r] (the shuffle tree below
+// leaves its sums in that order; the map is its own inverse, so the caller puts row r's vector in slot
+// kHsumSlot[r] and gets the sums in row order).
+constexpr int kHsumSlot[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+
+// 16 horizontal sums at once: 15 adds and 30 shuffles instead of 16 separate reductions of ~8 uops each.
+__attribute__((target("avx512f"))) inline __m512 hsum16_avx512(const __m512 v[16]) {
+  __m512 u[8], w[4], x[2];
+  for (int i = 0; i < 8; ++i) {  // 256-bit halves: lanes 0-1 hold v[i]'s partial sums, lanes 2-3 v[i + 8]'s
+    u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[i], v[i + 8], 0x44), _mm512_shuffle_f32x4(v[i], v[i + 8], 0xEE));
+  }
+  for (int i = 0; i < 4; ++i) {  // 128-bit lanes: v[i], v[i + 8], v[i + 4], v[i + 12]
+    w[i] = _mm512_add_ps(_mm512_shuffle_f32x4(u[i], u[i + 4], 0x88), _mm512_shuffle_f32x4(u[i], u[i + 4], 0xDD));
+  }
+  for (int i = 0; i < 2; ++i) {  // pairs within each lane
+    x[i] = _mm512_add_ps(_mm512_shuffle_ps(w[i], w[i + 2], 0x44), _mm512_shuffle_ps(w[i], w[i + 2], 0xEE));
+  }
+  return _mm512_add_ps(_mm512_shuffle_ps(x[0], x[1], 0x88), _mm512_shuffle_ps(x[0], x[1], 0xDD));
+}
+
+__attribute__((target("avx512f"))) inline __m512 half16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// AVX-512, head dims multiples of 16, straight from the f16 cache rows (no f32 copy of the chunk). Scores: 4 heads
+// x 4 positions per hsum16, so each K block is converted once for 4 heads; one vector exp per 16 scores; the
+// weighted sum of V with 4 heads x 4 vectors of accumulators in registers, each V block converted once for 4 heads.
+// Against the per-row path (one decode token, 32 heads / 8 KV heads, head_dim 64, 1 thread, cache in L2): 15.3 ->
+// 4.9 us at 32 positions, 120 -> 66 us at 512. There the accumulator's load-add-store for every position, the
+// horizontal sum of every dot and a scalar exp per score dominated.
+__attribute__((target("avx512f,avx512vl"))) void attend_chunk_avx512(const ChunkArgs& c, SoftmaxState& st) {
+  const int64_t nk = c.head_dim_k / 16, nv = c.head_dim_v / 16;
+  float* correction = c.scores + c.group * kChunk;  // [group]: exp(old max - new max), 1 if the max stayed
+  for (int64_t g0 = 0; g0 < c.group; g0 += 4) {
+    const int gh = static_cast<int>(std::min<int64_t>(4, c.group - g0));
+    for (int64_t j0 = 0; j0 < c.n; j0 += 4) {
+      const int rows = static_cast<int>(std::min<int64_t>(4, c.n - j0));
+      __m512 part[16];  // slot kHsumSlot[4 h + r]: head g0 + h, position j0 + r
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) part[i] = _mm512_setzero_ps();
+      for (int64_t b = 0; b < nk; ++b) {
+        __m512 kr[4], qh[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) kr[r] = r < rows ? half16(c.k_rows[j0 + r] + 16 * b) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+        for (int h = 0; h < 4; ++h) qh[h] = h < gh ? _mm512_loadu_ps(c.q + (g0 + h) * c.head_dim_k + 16 * b) : kr[0];
+#pragma GCC unroll 4
+        for (int h = 0; h < 4; ++h) {
+#pragma GCC unroll 4
+          for (int r = 0; r < 4; ++r)
+            part[kHsumSlot[4 * h + r]] = _mm512_fmadd_ps(qh[h], kr[r], part[kHsumSlot[4 * h + r]]);
+        }
+      }
+      const __m512 sc = _mm512_mul_ps(hsum16_avx512(part), _mm512_set1_ps(c.scale));  // lane 4 h + r
+      const __mmask16 live = static_cast<__mmask16>((1u << rows) - 1);
+#pragma GCC unroll 4
+      for (int h = 0; h < 4; ++h) {
+        if (h < gh) _mm_mask_storeu_ps(c.scores + (g0 + h) * kChunk + j0, live, _mm512_extractf32x4_ps(sc, h));
+      }
+    }
+  }
+  for (int64_t g = 0; g < c.group; ++g) {
+    float* s = c.scores + g * kChunk;
+    __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    for (int64_t j0 = 0; j0 < c.n; j0 += 16) {
+      const __mmask16 live = static_cast<__mmask16>((1u << std::min<int64_t>(16, c.n - j0)) - 1);
+      vmax = _mm512_mask_max_ps(vmax, live, vmax, _mm512_maskz_loadu_ps(live, s + j0));
+    }
+    const float chunk_max = _mm512_reduce_max_ps(vmax);
+    correction[g] = 1.0f;
+    if (chunk_max > st.run_max[g]) {
+      correction[g] = std::exp(st.run_max[g] - chunk_max);  // 0 on the first chunk (exp(-inf))
+      st.run_max[g] = chunk_max;
+    }
+    const __m512 m = _mm512_set1_ps(st.run_max[g]);
+    __m512 vsum = _mm512_setzero_ps();
+    for (int64_t j0 = 0; j0 < c.n; j0 += 16) {
+      const __mmask16 live = static_cast<__mmask16>((1u << std::min<int64_t>(16, c.n - j0)) - 1);
+      const __m512 p = exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, s + j0), m));
+      _mm512_mask_storeu_ps(s + j0, live, p);
+      vsum = _mm512_mask_add_ps(vsum, live, vsum, p);
+    }
+    st.run_sum[g] = st.run_sum[g] * correction[g] + _mm512_reduce_add_ps(vsum);
+  }
+  // acc = acc * correction + sum_j p[j] v[j]: 4 heads x 4 vectors of head_dim_v at a time, 16 independent
+  // accumulators in registers, each V row loaded once for the 4 heads.
+  for (int64_t g0 = 0; g0 < c.group; g0 += 4) {
+    const int gh = static_cast<int>(std::min<int64_t>(4, c.group - g0));
+    for (int64_t b0 = 0; b0 < nv; b0 += 4) {
+      const int nb = static_cast<int>(std::min<int64_t>(4, nv - b0));
+      __m512 acc[4][4];
+#pragma GCC unroll 4
+      for (int h = 0; h < 4; ++h) {
+        const __m512 corr = _mm512_set1_ps(h < gh ? correction[g0 + h] : 0.0f);
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          if (h < gh && b < nb) {
+            acc[h][b] = _mm512_mul_ps(_mm512_loadu_ps(st.acc + (g0 + h) * c.head_dim_v + 16 * (b0 + b)), corr);
+          }
+        }
+      }
+      for (int64_t j = 0; j < c.n; ++j) {
+        const uint16_t* vj = c.v_rows[j] + 16 * b0;
+        __m512 vr[4];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          if (b < nb) vr[b] = half16(vj + 16 * b);
+        }
+#pragma GCC unroll 4
+        for (int h = 0; h < 4; ++h) {
+          if (h >= gh) continue;
+          const __m512 pj = _mm512_set1_ps(c.scores[(g0 + h) * kChunk + j]);
+#pragma GCC unroll 4
+          for (int b = 0; b < 4; ++b) {
+            if (b < nb) acc[h][b] = _mm512_fmadd_ps(pj, vr[b], acc[h][b]);
+          }
+        }
+      }
+#pragma GCC unroll 4
+      for (int h = 0; h < 4; ++h) {
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          if (h < gh && b < nb) _mm512_storeu_ps(st.acc + (g0 + h) * c.head_dim_v + 16 * (b0 + b), acc[h][b]);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
   static const VectorOps ops = pick_vector_ops();
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  }();
+  const bool vector_chunks = avx512 && a.head_dim_k % 16 == 0 && a.head_dim_v % 16 == 0;
   const int64_t group = a.n_head / a.n_head_kv;
   const int64_t kv_stride_k = a.n_head_kv * a.head_dim_k;  // elements per cache slot
   const int64_t kv_stride_v = a.n_head_kv * a.head_dim_v;
@@ -161,46 +339,52 @@ void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
     const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
 
     thread_local std::vector<float> scratch;
-    scratch.resize(kChunk * (a.head_dim_k + a.head_dim_v) + group * (kChunk + a.head_dim_v + 2));
+    scratch.resize(kChunk * (a.head_dim_k + a.head_dim_v) + group * (kChunk + 1 + a.head_dim_v + 2));
     float* k = scratch.data();                    // [kChunk, head_dim_k]
     float* v = k + kChunk * a.head_dim_k;         // [kChunk, head_dim_v]
-    float* scores = v + kChunk * a.head_dim_v;    // [group, kChunk]
-    float* acc = scores + group * kChunk;         // [group, head_dim_v]
+    float* scores = v + kChunk * a.head_dim_v;    // [group, kChunk], then [group] (ChunkArgs::scores)
+    float* acc = scores + group * (kChunk + 1);   // [group, head_dim_v]
     float* run_max = acc + group * a.head_dim_v;  // [group]
     float* run_sum = run_max + group;             // [group]
     std::fill(acc, acc + group * a.head_dim_v, 0.0f);
     std::fill(run_max, run_max + group, -std::numeric_limits<float>::infinity());
     std::fill(run_sum, run_sum + group, 0.0f);
-    const uint16_t* k_rows[kChunk];
-    const uint16_t* v_rows[kChunk];
-
-    const float* q0 = a.q + (t * a.n_head + kvh * group) * a.head_dim_k;  // [group, head_dim_k]
-    for (int64_t p0 = first; p0 <= pos; p0 += kChunk) {
+    // Row pointers of a chunk's positions, a chunk ahead: the rows are prefetched while the previous chunk
+    // computes. A layer's cache rows were last touched a whole decode step ago, so they come from DRAM, one short
+    // row (head_dim f16) per position and KV head.
+    const uint16_t* rows[2][2][kChunk];  // [chunk parity][K, V][position in chunk]
+    auto fetch_rows = [&](int64_t p0, const uint16_t** k_rows, const uint16_t** v_rows) {
       const int64_t n = std::min(kChunk, pos - p0 + 1);
+      int64_t block = p0 / a.block_size, in_block = p0 % a.block_size;
       for (int64_t j = 0; j < n; ++j) {
-        const int64_t p = p0 + j;
-        const int64_t slot = static_cast<int64_t>(table[p / a.block_size]) * a.block_size + p % a.block_size;
+        const int64_t slot = static_cast<int64_t>(table[block]) * a.block_size + in_block;
         k_rows[j] = a.k_cache + slot * kv_stride_k + kvh * a.head_dim_k;
         v_rows[j] = a.v_cache + slot * kv_stride_v + kvh * a.head_dim_v;
+        for (int64_t off = 0; off < a.head_dim_k * 2; off += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(k_rows[j]) + off, _MM_HINT_T0);
+        }
+        for (int64_t off = 0; off < a.head_dim_v * 2; off += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(v_rows[j]) + off, _MM_HINT_T0);
+        }
+        if (++in_block == a.block_size) ++block, in_block = 0;
       }
-      ops.convert_rows(k_rows, n, a.head_dim_k, k);
-      ops.convert_rows(v_rows, n, a.head_dim_v, v);
-      for (int64_t g = 0; g < group; ++g) {
-        float* s = scores + g * kChunk;
-        ops.dot_rows(q0 + g * a.head_dim_k, k, n, a.head_dim_k, a.scale, s);
-        const float chunk_max = *std::max_element(s, s + n);
-        if (chunk_max > run_max[g]) {
-          // Rescale what was accumulated under the old maximum (exp(-inf) = 0 on the first chunk).
-          const float correction = std::exp(run_max[g] - chunk_max);
-          run_sum[g] *= correction;
-          ops.scale(correction, acc + g * a.head_dim_v, a.head_dim_v);
-          run_max[g] = chunk_max;
-        }
-        for (int64_t j = 0; j < n; ++j) {
-          s[j] = std::exp(s[j] - run_max[g]);
-          run_sum[g] += s[j];
-        }
-        ops.axpy_rows(s, v, n, a.head_dim_v, acc + g * a.head_dim_v);
+    };
+
+    SoftmaxState state{acc, run_max, run_sum};
+    const float* q0 = a.q + (t * a.n_head + kvh * group) * a.head_dim_k;  // [group, head_dim_k]
+    fetch_rows(first, rows[0][0], rows[0][1]);
+    for (int64_t p0 = first, parity = 0; p0 <= pos; p0 += kChunk, parity ^= 1) {
+      const int64_t n = std::min(kChunk, pos - p0 + 1);
+      if (p0 + kChunk <= pos) fetch_rows(p0 + kChunk, rows[parity ^ 1][0], rows[parity ^ 1][1]);
+      const uint16_t* const* k_rows = rows[parity][0];
+      const uint16_t* const* v_rows = rows[parity][1];
+      const ChunkArgs chunk{q0, k_rows, v_rows, k, v, n, group, a.head_dim_k, a.head_dim_v, a.scale, scores};
+      if (vector_chunks) {
+        attend_chunk_avx512(chunk, state);
+      } else {
+        ops.convert_rows(k_rows, n, a.head_dim_k, k);
+        ops.convert_rows(v_rows, n, a.head_dim_v, v);
+        attend_chunk_rows(ops, chunk, state);
       }
     }
     for (int64_t g = 0; g < group; ++g) {

@@ -540,7 +540,7 @@ std::vector<std::unique_ptr<OpCase>> all_op_cases() {
   cases.push_back(std::make_unique<GatedActivationCase>(FfnActivation::kSilu, 5, 1536));
   cases.push_back(std::make_unique<GatedActivationCase>(FfnActivation::kGeluTanh, 5, 2048));
   cases.push_back(std::make_unique<ElementwiseCase>(11, 640));
-  // Decode batch, prefill, mixed; GQA groups 1, 3, 4; head dims 64 / 80 / 256; block sizes 16 / 5; windows.
+  // Decode batch, prefill, mixed; GQA groups 1, 3, 4, 8; head dims 64 / 80 / 128 / 256; block sizes 16 / 5; windows.
   cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{1, 17, 40, 129},
                                                        std::vector<int32_t>{1, 1, 1, 1}, 9, 3, 64, 16, 0));
   cases.push_back(
@@ -549,6 +549,9 @@ std::vector<std::unique_ptr<OpCase>> all_op_cases() {
                                                        256, 16, 0));
   cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{90, 60}, std::vector<int32_t>{25, 1}, 8, 2,
                                                        64, 16, 24));
+  // GQA group 8 (two passes of 4 heads in the AVX-512 chunk), head dim 128, a long decode context.
+  cases.push_back(std::make_unique<PagedAttentionCase>(std::vector<int32_t>{300, 6}, std::vector<int32_t>{1, 6}, 16, 2,
+                                                       128, 16, 0));
   return cases;
 }
 
