@@ -195,6 +195,7 @@ std::optional<ApiError> parse_chat_request(const json& body, ChatRequest* out) {
   API_RETURN_IF_ERROR(read_max_tokens(body, "max_completion_tokens", &p));  // the newer name wins
 
   API_RETURN_IF_ERROR(read_bool(body, "logprobs", &p.logprobs));
+  p.sampling.logprobs = p.logprobs;
   std::optional<int64_t> top;
   API_RETURN_IF_ERROR(read_int(body, "top_logprobs", &top));
   if (top) {
@@ -235,7 +236,7 @@ std::optional<ApiError> parse_completion_request(const json& body, CompletionReq
   API_RETURN_IF_ERROR(read_int(body, "logprobs", &logprobs));
   if (logprobs) {
     if (*logprobs < 0 || *logprobs > 20) return invalid_request("'logprobs' must be in [0, 20]", "logprobs");
-    p.logprobs = true;
+    p.logprobs = p.sampling.logprobs = true;
     p.sampling.top_logprobs = static_cast<int32_t>(*logprobs);
   }
   bool echo = false;

@@ -10,6 +10,7 @@
 
 #include "coordinator/cli/commands.h"
 #include "coordinator/kv/block_allocator.h"
+#include "core/sampling/sampler.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "worker/local_model.h"
 
@@ -94,7 +95,7 @@ int run_bench(const BenchOptions& o) {
         ForwardBatch batch;
         batch.seqs.push_back({{next}, static_cast<int32_t>(i), blocks.table(), false});
         if (absl::Status s = model.transformer->forward(batch, logits); !s.ok()) return fail(s);
-        next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        next = argmax(logits);
       }
       const double sec = std::chrono::duration<double>(Clock::now() - start).count();
       if (rep >= 0) tg_tps.push_back(o.n_gen / sec);
