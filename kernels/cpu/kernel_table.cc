@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(STRATA_CPU_X86)
+#include <immintrin.h>
+#endif
+
 #include "core/quant/block_formats.h"
 #include "core/quant/fp16.h"
 #include "kernels/cpu/isa_kernels.h"
@@ -117,6 +121,29 @@ int32_t int16_pair(int32_t lo, int32_t hi) {
 
 }  // namespace
 
+#if defined(STRATA_CPU_X86)
+// The 32-block sums with AVX2: a matmul prepares them for every call, and the scalar loop took ~0.5 us per
+// 2048-wide row, a third of a small GEMV's fixed cost.
+template <int64_t kBlockBytes, bool kHasS>
+__attribute__((target("avx2,f16c"))) void block_sums_avx2(const uint8_t* a_row, int64_t n_blocks, float* d,
+                                                          int32_t* sum, float* s) {
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const uint8_t* blk = a_row + b * kBlockBytes;
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kBlockBytes - 32));
+    const __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16);  // 8 sums of 4
+    __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+    r = _mm_add_epi32(r, _mm_unpackhi_epi64(r, r));
+    r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 1));
+    sum[b] = _mm_cvtsi128_si32(r);
+    uint16_t h[2];
+    std::memcpy(h, blk, sizeof(h));
+    d[b] = _cvtsh_ss(h[0]);
+    s[b] = kHasS ? _cvtsh_ss(h[1]) : 0.0f;
+  }
+}
+#endif
+
 void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d, int32_t* sum, float* s) {
   if (partner == GgmlType::kQ8_K) {
     const auto* blocks = reinterpret_cast<const BlockQ8_K*>(a_row);
@@ -137,6 +164,20 @@ void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d
     return;
   }
   const bool has_s = partner == GgmlType::kQ8_1;
+#if defined(STRATA_CPU_X86)
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  }();
+  if (avx2) {
+    if (has_s) {
+      block_sums_avx2<sizeof(BlockQ8_1), true>(a_row, k / 32, d, sum, s);
+    } else {
+      block_sums_avx2<sizeof(BlockQ8_0), false>(a_row, k / 32, d, sum, s);
+    }
+    return;
+  }
+#endif
   const int64_t block_bytes = has_s ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
   for (int64_t b = 0; b < k / 32; ++b) {
     const uint8_t* blk = a_row + b * block_bytes;

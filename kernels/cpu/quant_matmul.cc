@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/kernel_table.h"
 
@@ -141,9 +142,14 @@ void run_tiles(const Problem& p, const Activations& a, int64_t j0, int64_t j1, b
 // into one cache line of y and never split a packed group.
 constexpr int64_t kUnitRows = 16;
 
+// Small per-call arrays live inline: a decode step makes ~4 matmul calls per layer, and their heap allocations were
+// a measurable part of a small GEMV's fixed cost.
+template <typename T>
+using CallVector = absl::InlinedVector<T, 8>;
+
 struct Schedule {
-  std::vector<int64_t> first_unit;  // per problem, and the total at the end
-  std::vector<int64_t> task_start;  // task t is units [task_start[t], task_start[t + 1])
+  CallVector<int64_t> first_unit;               // per problem, and the total at the end
+  absl::InlinedVector<int64_t, 64> task_start;  // task t is units [task_start[t], task_start[t + 1])
 };
 
 int64_t units_of(const Problem& p) { return (p.n + kUnitRows - 1) / kUnitRows; }
@@ -152,7 +158,7 @@ int64_t units_of(const Problem& p) { return (p.n + kUnitRows - 1) / kUnitRows; }
 // streams as long as possible without restarting the prefetchers; the rest goes out in chunks of about
 // kGemvChunkBytes to whichever thread is free, so the threads finish together and a thread the OS preempts (a busy
 // server) delays the op by a chunk, not by half the weights. GEMM: groups of kGemmGroupRows rows of one product.
-Schedule make_schedule(const std::vector<Problem>& problems, bool gemv, int n_threads) {
+Schedule make_schedule(std::span<const Problem> problems, bool gemv, int n_threads) {
   Schedule s;
   int64_t units = 0, total_bytes = 0;
   for (const Problem& p : problems) {
@@ -192,8 +198,8 @@ Schedule make_schedule(const std::vector<Problem>& problems, bool gemv, int n_th
 }
 
 // Runs units [u0, u1) of the schedule.
-void run_units(const std::vector<Problem>& problems, const std::vector<Activations>& acts, const Schedule& s,
-               int64_t u0, int64_t u1, bool gemv) {
+void run_units(std::span<const Problem> problems, std::span<const Activations> acts, const Schedule& s, int64_t u0,
+               int64_t u1, bool gemv) {
   for (size_t i = 0; i < problems.size(); ++i) {
     const int64_t b = std::max(u0, s.first_unit[i]), e = std::min(u1, s.first_unit[i + 1]);
     if (b >= e) continue;
@@ -307,7 +313,7 @@ absl::Status matmul_group(std::span<const MatmulProduct> products, int64_t k, co
     return absl::FailedPreconditionError(
         absl::StrCat("matmul: this CPU does not support the ", std::string(isa_name(options.isa)), " kernels"));
   }
-  std::vector<Problem> problems(products.size());
+  CallVector<Problem> problems(products.size());
   for (size_t i = 0; i < products.size(); ++i) {
     if (absl::Status s = make_problem(products[i], k, x, m, options, problems[i]); !s.ok()) return s;
   }
@@ -322,7 +328,7 @@ absl::Status matmul_group(std::span<const MatmulProduct> products, int64_t k, co
   GgmlType quantized_as[3];
   Activations quantized[3];
   int n_quantized = 0;
-  std::vector<Activations> acts(problems.size());
+  CallVector<Activations> acts(problems.size());
   for (size_t i = 0; i < problems.size(); ++i) {
     const Problem& p = problems[i];
     if (p.wk.quantize == nullptr) {  // float weights read x itself
