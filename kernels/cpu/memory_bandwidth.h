@@ -10,8 +10,9 @@ namespace strata::cpu {
 
 // Best-of-`repeats` GB/s (1e9 bytes/s) for all pool threads streaming through a `bytes`-long buffer (far larger
 // than the caches), each thread reading its own contiguous part, as the GEMV splits weight rows. Each repeat tries
-// a plain load loop and one with software prefetch; the best of all is reported, so the figure is the most this
-// machine was seen to read, not what one access pattern gets.
+// every load loop the CPU can run (256-bit and, with AVX-512, 512-bit loads; no prefetch, and software prefetch
+// at several distances, including the GEMV kernels' L2 + L1 scheme); the best of all is reported, so the figure is
+// the most this machine was seen to read, not what one access pattern gets.
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int repeats = 5);
 
 }  // namespace strata::cpu
