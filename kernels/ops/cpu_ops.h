@@ -1,11 +1,14 @@
 // CPU implementations of the non-matmul ops of Backend (kernels/backend.h), one file each.
 // They double as the reference other backends are checked against; the thread pool splits the heavy ones.
+// Each picks its vector code by active_isa() (the widest the CPU has, or the one STRATA_CPU_ISA forces, as the
+// matmul kernels do), so every path can be tested on one machine.
 #pragma once
 
 #include <cstdint>
 
 #include "absl/status/status.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace strata::cpu {

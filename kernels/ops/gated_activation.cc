@@ -51,10 +51,7 @@ __attribute__((target("avx512f"))) void gelu_mul_avx512(const float* gate, const
 
 using GatedFn = void (*)(const float*, const float*, int64_t, float*);
 
-bool has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-}
+bool has_avx512() { return active_isa() == Isa::kAvx512; }
 
 }  // namespace
 

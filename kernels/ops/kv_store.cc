@@ -22,10 +22,7 @@ __attribute__((target("avx512f"))) void to_fp16_avx512(const float* src, uint16_
 
 using ToFp16Fn = void (*)(const float*, uint16_t*, int64_t);
 
-ToFp16Fn pick_to_fp16() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") ? to_fp16_avx512 : to_fp16_scalar;
-}
+ToFp16Fn pick_to_fp16() { return active_isa() == Isa::kAvx512 ? to_fp16_avx512 : to_fp16_scalar; }
 
 }  // namespace
 

@@ -3,7 +3,7 @@
 // A task is one (token, KV head) pair: each K/V row is read once for all the query heads of its group, so GQA models
 // read the cache once per group rather than once per query head. Positions are scored in
 // chunks: the softmax running maximum and the accumulator are rescaled once per chunk instead of once per position,
-// and the dot products / accumulations run on the widest vectors the CPU has (chosen once, at first use). With
+// and the dot products / accumulations run on the widest vectors of active_isa() (chosen once, at first use). With
 // AVX-512 a chunk's scores, exponentials and weighted sum are vectorized across positions and the accumulator stays
 // in registers (attend_chunk_avx512).
 // A token's result depends only on its own query, position and cache contents, never on the rest of the batch.
@@ -157,11 +157,10 @@ STRATA_ATTENTION_ROW_OPS(avx512, __attribute__((target("avx512f"))))
 #undef STRATA_ATTENTION_ROW_OPS
 
 VectorOps pick_vector_ops() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) {
+  if (active_isa() == Isa::kAvx512) {
     return {convert_rows_avx512, dot_rows_avx512, axpy_rows_avx512, scale_avx512};
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+  if (active_isa() == Isa::kAvx2) {
     return {convert_rows_avx2, dot_rows_avx2, axpy_rows_avx2, scale_avx2};
   }
   return {convert_rows_scalar, dot_rows_scalar, axpy_rows_scalar, scale_scalar};
@@ -322,11 +321,7 @@ __attribute__((target("avx512f,avx512vl"))) void attend_chunk_avx512(const Chunk
 
 void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
   static const VectorOps ops = pick_vector_ops();
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  }();
-  const bool vector_chunks = avx512 && a.head_dim_k % 16 == 0 && a.head_dim_v % 16 == 0;
+  const bool vector_chunks = active_isa() == Isa::kAvx512 && a.head_dim_k % 16 == 0 && a.head_dim_v % 16 == 0;
   const int64_t group = a.n_head / a.n_head_kv;
   const int64_t kv_stride_k = a.n_head_kv * a.head_dim_k;  // elements per cache slot
   const int64_t kv_stride_v = a.n_head_kv * a.head_dim_v;

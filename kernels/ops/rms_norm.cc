@@ -32,10 +32,7 @@ __attribute__((target("avx512f"))) double sum_squares_avx512(const float* x, int
 
 using SumSquaresFn = double (*)(const float*, int64_t);
 
-SumSquaresFn pick_sum_squares() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") ? sum_squares_avx512 : sum_squares_scalar;
-}
+SumSquaresFn pick_sum_squares() { return active_isa() == Isa::kAvx512 ? sum_squares_avx512 : sum_squares_scalar; }
 
 }  // namespace
 
