@@ -56,7 +56,12 @@ std::vector<int> half_fields(GgmlType type) {
       return {0};
     case GgmlType::kQ4_1:
     case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
       return {0, 2};
+    case GgmlType::kQ3_K:
+      return {108};
+    case GgmlType::kQ2_K:
+      return {80, 82};
     case GgmlType::kQ6_K:
       return {208};
     default:
@@ -168,8 +173,8 @@ int bench_main(int argc, char** argv) {
     return v;
   }();
   std::vector<float> y(128 * 5632);
-  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K,
-                                 GgmlType::kQ6_K, GgmlType::kQ4_1, GgmlType::kQ5_0};
+  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_1,
+                                 GgmlType::kQ5_0, GgmlType::kQ5_K, GgmlType::kQ3_K, GgmlType::kQ2_K};
   if (argc > 2) {  // a single type by name, e.g. Q4_K
     for (GgmlType t : types) {
       if (ggml_type_info(t)->name == argv[2]) types = {t};

@@ -1,6 +1,6 @@
 // AVX-512 (F/BW/VL/DQ) + VNNI kernels (compiled with those flags only; see kernels/CMakeLists.txt). The 256-bit
-// quantized tiles of kernels_x86_dot.h pick up VNNI here; the 32-block formats, Q4_K and Q6_K (row-lane tiles) and
-// the float tiles are 512-bit.
+// quantized tiles of kernels_x86_dot.h (Q2_K, Q3_K) pick up VNNI here; the 32-block formats, Q4_K, Q5_K and Q6_K
+// (row-lane tiles, with a packed layout each) and the float tiles are 512-bit.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -22,6 +22,7 @@ namespace strata::cpu::avx512 {
 // The kernels use the helpers above: keep this order.
 #define STRATA_X86_HAVE_WIDE_LEGACY 1
 #define STRATA_X86_HAVE_WIDE_Q4_K 1
+#define STRATA_X86_HAVE_WIDE_Q5_K 1
 #define STRATA_X86_HAVE_WIDE_Q6_K 1
 #include "kernels/cpu/kernels_x86_dot.h"
 
@@ -289,21 +290,27 @@ void fetch_header(const DotTile& t, const LaneRows& lr, int64_t i, typename K::H
   }
 }
 
-// Q4_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
+// Q4_K and Q5_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
 //   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
 // then acc = fma(float(sumi), d * yd, acc) and acc = fnmadd(float(summ), dmin * yd, acc). The packed 6-bit scales
 // and mins of 16 rows are transposed like the quants and unpacked in all lanes at once (the ggml bit layout works on
 // 32-bit words, so unpack_k4_scales' steps apply lane by lane); the mins dot takes int16 pairs in one vpmaddwd.
-struct LaneQ4K {
-  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_K);
-  // A super-block of 16 rows before decoding: fp16 d and dmin of each row and the transposed packed-scale words
-  // 0..2; then, per 32-byte quarter j, the transposed quant bytes (8 registers). Packed layout: the same in order,
-  // 32 + 32 + 192 header bytes and 4 x 512 quant bytes = 16 x sizeof(BlockQ4_K).
+// Q5_K (kFive) adds each quant's fifth bit from the block's qh: for quarter j, element l's low nibble takes bit 2j
+// of qh[l] and its high nibble bit 2j + 1.
+template <bool kFive>
+struct LaneQ45K {
+  using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+  static constexpr int64_t kBlockBytes = sizeof(Block);
+  // A super-block of 16 rows before decoding: fp16 d and dmin of each row, the transposed packed-scale words 0..2
+  // and (Q5_K) the transposed qh bytes (8 registers); then, per 32-byte quarter j, the transposed quant bytes (8
+  // registers). Packed layout: the same in order, 32 + 32 + 192 (+ 512) header bytes and 4 x 512 quant bytes =
+  // 16 x sizeof(Block).
   struct Header {
     __m256i d, dmin;
     __m512i pw[3];
+    __m512i qh[kFive ? 8 : 1];
   };
-  static constexpr int64_t kPackedQsOffset = 256;
+  static constexpr int64_t kPackedQsOffset = kFive ? 768 : 256;
   static constexpr int64_t kPackedHeaderBytes = kPackedQsOffset;
   static_assert(kPackedQsOffset + 4 * 512 == 16 * kBlockBytes);
 
@@ -312,17 +319,25 @@ struct LaneQ4K {
     h.d = _mm512_cvtepi32_epi16(dm);
     h.dmin = _mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16));
     __m512i pw[4];  // the fourth holds quant bytes
-    load_transposed(lr.row, off + offsetof(BlockQ4_K, scales), pw);
+    load_transposed(lr.row, off + offsetof(Block, scales), pw);
     for (int q = 0; q < 3; ++q) h.pw[q] = pw[q];
+    if constexpr (kFive) {
+      load_transposed(lr.row, off + offsetof(BlockQ5_K, qh), h.qh);
+      load_transposed(lr.row, off + offsetof(BlockQ5_K, qh) + 16, h.qh + 4);
+    }
   }
   static void gather_quants(const LaneRows& lr, int64_t off, int j, __m512i q[8]) {
-    load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j, q);
-    load_transposed(lr.row, off + offsetof(BlockQ4_K, qs) + 32 * j + 16, q + 4);
+    load_transposed(lr.row, off + offsetof(Block, qs) + 32 * j, q);
+    load_transposed(lr.row, off + offsetof(Block, qs) + 32 * j + 16, q + 4);
   }
   static void load_header(const uint8_t* p, Header& h) {
     h.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     h.dmin = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
     for (int q = 0; q < 3; ++q) h.pw[q] = _mm512_loadu_si512(p + 64 + 64 * q);
+    if constexpr (kFive) {
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) h.qh[k] = _mm512_loadu_si512(p + 256 + 64 * k);
+    }
   }
   static void load_quants(const uint8_t* p, int j, __m512i q[8]) {
 #pragma GCC unroll 8
@@ -334,6 +349,9 @@ struct LaneQ4K {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h.d);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), h.dmin);
     for (int q = 0; q < 3; ++q) _mm512_storeu_si512(p + 64 + 64 * q, h.pw[q]);
+    if constexpr (kFive) {
+      for (int k = 0; k < 8; ++k) _mm512_storeu_si512(p + 256 + 64 * k, h.qh[k]);
+    }
     for (int j = 0; j < 4; ++j) {
       __m512i q[8];
       gather_quants(lr, off, j, q);
@@ -353,7 +371,7 @@ struct LaneQ4K {
       const int64_t off = i * kBlockBytes;
       const uint8_t* packed = t.w + 16 * off;
       Header h;
-      fetch_header<LaneQ4K, kPacked>(t, lr, i, h);
+      fetch_header<LaneQ45K, kPacked>(t, lr, i, h);
       const __m512 d = _mm512_cvtph_ps(h.d);
       const __m512 dmin = _mm512_cvtph_ps(h.dmin);
       // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
@@ -387,10 +405,24 @@ struct LaneQ4K {
         } else {
           gather_quants(lr, off, j, lo);
         }
+        if constexpr (kFive) {
+          // Bits 2j and 2j + 1 of each qh byte to bit 0 and 1 (16-bit shifts: what crosses into the byte below is
+          // masked off), then to bit 4, the fifth bit of the quant: q | (bits & 0x10) in one ternary op.
+          const __m128i count = _mm_cvtsi32_si128(2 * j);
+          const __m512i bit4 = _mm512_set1_epi8(0x10);
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          hi[k] = _mm512_andnot_si512(low4, lo[k]);
-          lo[k] = _mm512_and_si512(lo[k], low4);
+          for (int k = 0; k < 8; ++k) {
+            const __m512i bits = _mm512_srl_epi16(h.qh[k], count);
+            hi[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4),
+                                              _mm512_slli_epi16(bits, 3), bit4, 0xF8);
+            lo[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo[k], low4), _mm512_slli_epi16(bits, 4), bit4, 0xF8);
+          }
+        } else {
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            hi[k] = _mm512_andnot_si512(low4, lo[k]);
+            lo[k] = _mm512_and_si512(lo[k], low4);
+          }
         }
         const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
         const __m512i sc_b = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), _mm512_set1_epi32(0xFF));
@@ -420,7 +452,8 @@ struct LaneQ4K {
       }
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        sumi[c] = _mm512_add_epi32(sumi[c], _mm512_srai_epi32(sumi_hi16[c], 4));
+        // Q4_K's high nibbles entered in place (16 times their value); Q5_K's were shifted down with their bit.
+        sumi[c] = _mm512_add_epi32(sumi[c], kFive ? sumi_hi16[c] : _mm512_srai_epi32(sumi_hi16[c], 4));
         // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
         const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
         const __m512i summ =
@@ -439,6 +472,8 @@ struct LaneQ4K {
     for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
   }
 };
+using LaneQ4K = LaneQ45K<false>;
+using LaneQ5K = LaneQ45K<true>;
 
 // Q6_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
 //   sumi = sum_g sc[g] * (q . y over group g) - 32 * sum_g sc[g] * bsum[g]   (g: the 16 groups of 16, q in 0..63)
@@ -690,6 +725,7 @@ STRATA_AVX512_LANE_KERNEL(q5_0_q8_0, LaneLegacy<Legacy::kQ5_0>)
 STRATA_AVX512_LANE_KERNEL(q5_1_q8_1, LaneLegacy<Legacy::kQ5_1>)
 STRATA_AVX512_LANE_KERNEL(q8_0_q8_0, LaneLegacy<Legacy::kQ8_0>)
 STRATA_AVX512_LANE_KERNEL(q4_k_q8_k, LaneQ4K)
+STRATA_AVX512_LANE_KERNEL(q5_k_q8_k, LaneQ5K)
 STRATA_AVX512_LANE_KERNEL(q6_k_q8_k, LaneQ6K)
 #undef STRATA_AVX512_LANE_KERNEL
 void dot_f16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF16>>(t, rows, cols); }

@@ -607,9 +607,11 @@ void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) {
   detail::dispatch_k<detail::DotQ45K<BlockQ4_K, false>>(t, rows, cols);
 }
 #endif
+#if !defined(STRATA_X86_HAVE_WIDE_Q5_K)
 void dot_q5_k_q8_k(const DotTile& t, int rows, int cols) {
   detail::dispatch_k<detail::DotQ45K<BlockQ5_K, true>>(t, rows, cols);
 }
+#endif
 #if !defined(STRATA_X86_HAVE_WIDE_Q6_K)
 void dot_q6_k_q8_k(const DotTile& t, int rows, int cols) { detail::dispatch_k<detail::DotQ6K>(t, rows, cols); }
 #endif
