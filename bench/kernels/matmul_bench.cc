@@ -12,7 +12,8 @@
 // Weights are in the layout the engine uses: packed for the ISA's kernels where it has a packed layout for the type
 // (WeightLayout::kCpuRowLanes16), else GGUF; a third argument `gguf` measures the GGUF layout instead.
 //
-// Usage: matmul_bench [isa [type [gguf]]]   (isa: scalar | avx2 | avx512, default the active one; type: e.g. Q4_K)
+// Usage: matmul_bench [isa [type [gguf]]]   (isa: scalar | avx2 | avx512, default the active one; type: e.g. Q4_K,
+// default all of Q4_0 Q8_0 Q4_K Q6_K Q4_1 Q5_0 Q5_K Q3_K Q2_K F16 BF16)
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -98,7 +99,7 @@ void pack_model(GgmlType type, Model& model, ThreadPool& pool, Isa isa) {
   model.layout = WeightLayout::kCpuRowLanes16;
 }
 
-// Float weights keep their random signs and mantissas but get a moderate exponent (|w| in [2^-8, 2^-6)): random
+// Float weights keep their random signs and mantissas but get a moderate exponent (|w| in [2^-8, 2^-7)): random
 // bits would make 1 in 256 BF16 / F32 values a denormal, whose slow microcode paths would be timed instead of the
 // kernel (BF16 GEMV read 13 GB/s from L2 that way).
 void tame_floats(GgmlType type, Buffer& w) {
