@@ -66,7 +66,7 @@ namespace strata::cpu {
 // (a super-block's decoded scales and bits), so their tiles are kTileRowsK x kTileCols. Each is sized to the ISA's
 // register file: accumulators of every output, plus one block of each weight row and each activation row, stay in
 // registers. On x86 a kernel may hold a smaller register tile, kRegTileRows (kRegTileRowsK) x kRegTileCols
-// (kRegTileColsK), and run larger tiles as several of those. AVX-512's 32-block, Q4_K, Q5_K and Q6_K kernels put one
+// (kRegTileColsK), and run larger tiles as several of those. AVX-512's 32-block and k-quant kernels put one
 // weight row in each 32-bit lane: 16 rows fill a zmm, and 8 activation rows reuse each transposed weight block 8 times.
 namespace scalar {
 inline constexpr int kTileRows = 2;
@@ -104,6 +104,8 @@ STRATA_CPU_DECLARE_PACKED(q4_1_q8_1)
 STRATA_CPU_DECLARE_PACKED(q5_0_q8_0)
 STRATA_CPU_DECLARE_PACKED(q5_1_q8_1)
 STRATA_CPU_DECLARE_PACKED(q8_0_q8_0)
+STRATA_CPU_DECLARE_PACKED(q2_k_q8_k)
+STRATA_CPU_DECLARE_PACKED(q3_k_q8_k)
 STRATA_CPU_DECLARE_PACKED(q4_k_q8_k)
 STRATA_CPU_DECLARE_PACKED(q5_k_q8_k)
 STRATA_CPU_DECLARE_PACKED(q6_k_q8_k)

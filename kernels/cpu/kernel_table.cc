@@ -52,6 +52,8 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ5_0, q5_0_q8_0)
   STRATA_CPU_PACKED(kQ5_1, q5_1_q8_1)
   STRATA_CPU_PACKED(kQ8_0, q8_0_q8_0)
+  STRATA_CPU_PACKED(kQ2_K, q2_k_q8_k)
+  STRATA_CPU_PACKED(kQ3_K, q3_k_q8_k)
   STRATA_CPU_PACKED(kQ4_K, q4_k_q8_k)
   STRATA_CPU_PACKED(kQ5_K, q5_k_q8_k)
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)

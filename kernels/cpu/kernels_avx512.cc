@@ -1,6 +1,6 @@
 // AVX-512 (F/BW/VL/DQ) + VNNI kernels (compiled with those flags only; see kernels/CMakeLists.txt). The 256-bit
-// quantized tiles of kernels_x86_dot.h (Q2_K, Q3_K) pick up VNNI here; the 32-block formats, Q4_K, Q5_K and Q6_K
-// (row-lane tiles, with a packed layout each) and the float tiles are 512-bit.
+// quantized tiles of kernels_x86_dot.h pick up VNNI here (where no wide kernel replaces them); the 32-block formats
+// and the k-quants (row-lane tiles, with a packed layout each) and the float tiles are 512-bit.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -21,6 +21,8 @@ namespace strata::cpu::avx512 {
 #include "kernels/cpu/x86_simd.h"
 // The kernels use the helpers above: keep this order.
 #define STRATA_X86_HAVE_WIDE_LEGACY 1
+#define STRATA_X86_HAVE_WIDE_Q2_K 1
+#define STRATA_X86_HAVE_WIDE_Q3_K 1
 #define STRATA_X86_HAVE_WIDE_Q4_K 1
 #define STRATA_X86_HAVE_WIDE_Q5_K 1
 #define STRATA_X86_HAVE_WIDE_Q6_K 1
@@ -290,6 +292,16 @@ void fetch_header(const DotTile& t, const LaneRows& lr, int64_t i, typename K::H
   }
 }
 
+// Eight registers stored one after another at p (a packed layout's runs of transposed bytes).
+inline void load8(const uint8_t* p, __m512i r[8]) {
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) r[k] = _mm512_loadu_si512(p + 64 * k);
+}
+inline void store8(uint8_t* p, const __m512i r[8]) {
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) _mm512_storeu_si512(p + 64 * k, r[k]);
+}
+
 // Q4_K and Q5_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
 //   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
 // then acc = fma(float(sumi), d * yd, acc) and acc = fnmadd(float(summ), dmin * yd, acc). The packed 6-bit scales
@@ -334,28 +346,20 @@ struct LaneQ45K {
     h.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     h.dmin = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
     for (int q = 0; q < 3; ++q) h.pw[q] = _mm512_loadu_si512(p + 64 + 64 * q);
-    if constexpr (kFive) {
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) h.qh[k] = _mm512_loadu_si512(p + 256 + 64 * k);
-    }
+    if constexpr (kFive) load8(p + 256, h.qh);
   }
-  static void load_quants(const uint8_t* p, int j, __m512i q[8]) {
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) q[k] = _mm512_loadu_si512(p + kPackedQsOffset + 512 * j + 64 * k);
-  }
+  static void load_quants(const uint8_t* p, int j, __m512i q[8]) { load8(p + kPackedQsOffset + 512 * j, q); }
   static void pack_block(const LaneRows& lr, const uint8_t* w, int64_t off, uint8_t* p) {
     Header h;
     gather_header(lr, w, off, h);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h.d);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), h.dmin);
     for (int q = 0; q < 3; ++q) _mm512_storeu_si512(p + 64 + 64 * q, h.pw[q]);
-    if constexpr (kFive) {
-      for (int k = 0; k < 8; ++k) _mm512_storeu_si512(p + 256 + 64 * k, h.qh[k]);
-    }
+    if constexpr (kFive) store8(p + 256, h.qh);
     for (int j = 0; j < 4; ++j) {
       __m512i q[8];
       gather_quants(lr, off, j, q);
-      for (int k = 0; k < 8; ++k) _mm512_storeu_si512(p + kPackedQsOffset + 512 * j + 64 * k, q[k]);
+      store8(p + kPackedQsOffset + 512 * j, q);
     }
   }
 
@@ -474,6 +478,212 @@ struct LaneQ45K {
 };
 using LaneQ4K = LaneQ45K<false>;
 using LaneQ5K = LaneQ45K<true>;
+
+// Shared by the row-lane kernels of the k-quants with 16-element groups (Q2_K, Q3_K, Q6_K): for every column c,
+// sumi[c] += sc_a * (w[0..3] . y) + sc_b * (w[4..7] . y), the 32 elements of super-block i's activations from
+// `element` on (groups of 16: w[0..3] the first, w[4..7] the second; 4 elements per 32-bit lane of each register).
+template <int C>
+inline void accumulate_groups16(const DotTile& t, int64_t i, int element, const __m512i w[8], __m512i sc_a,
+                                __m512i sc_b, __m512i sumi[C]) {
+#pragma GCC unroll 8
+  for (int c = 0; c < C; ++c) {
+    const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + element;
+    __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      int32_t ga, gb;
+      std::memcpy(&ga, yq + 4 * k, 4);
+      std::memcpy(&gb, yq + 16 + 4 * k, 4);
+      sa = _mm512_dpbusd_epi32(sa, w[k], _mm512_set1_epi32(ga));
+      sb = _mm512_dpbusd_epi32(sb, w[k + 4], _mm512_set1_epi32(gb));
+    }
+    sumi[c] = _mm512_add_epi32(sumi[c], _mm512_add_epi32(_mm512_mullo_epi32(sa, sc_a), _mm512_mullo_epi32(sb, sc_b)));
+  }
+}
+
+// sum_g x[g] * bsum[g] over the 16 groups of 16 of one activation super-block, x as int16 pairs: x_pairs[p] holds
+// groups 4 (p / 2) + p % 2 and that + 2, the order of activation_sums' bsum pairs (`pairs`, 8 of them).
+inline __m512i dot_bsums16(const __m512i x_pairs[8], const int32_t* pairs) {
+  __m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 8
+  for (int p = 0; p < 8; ++p) sum = _mm512_add_epi32(sum, _mm512_madd_epi16(x_pairs[p], _mm512_set1_epi32(pairs[p])));
+  return sum;
+}
+
+// Q2_K and Q3_K (kThree) against Q8_K in row-lane tiles (see LaneLegacy). Both keep 2 bits of each quant in qs:
+// quarter s of half h is bits 2s and 2s + 1 of qs bytes 32h..32h + 31, group 8h + 2s (bytes 0..15) and group
+// 8h + 2s + 1 (bytes 16..31) of the 16 groups of 16. Per super-block and output lane, exactly in int32:
+//   Q2_K: sumi = sum_g sc[g] * (q . y over g), summ = sum_g m[g] * bsum[g]   (4-bit sc and m, q in 0..3)
+//         acc = fma(float(sumi), d * yd, acc), then acc = fnmadd(float(summ), dmin * yd, acc);
+//   Q3_K: x = d * (sc - 32) * (q - 4), q = the 2 bits plus 4 times the hmask bit (bit 4h + s of hmask[l] for
+//         element l of the quarter), in 0..7 so that it is unsigned for vpdpbusd:
+//         sumi = sum_g (sc[g] - 32) * (q . y over g) - 4 * sum_g (sc[g] - 32) * bsum[g],  acc = fma(float(sumi), ...)
+//         with the 6-bit scales unpacked lane by lane from the transposed packed words (ggml's word masks).
+template <bool kThree>
+struct LaneQ23K {
+  using Block = std::conditional_t<kThree, BlockQ3_K, BlockQ2_K>;
+  static constexpr int64_t kBlockBytes = sizeof(Block);
+  // A super-block of 16 rows before decoding. Q2_K: fp16 d and dmin of each row and the transposed scale bytes
+  // (register q: groups 4q..4q + 3, scale in the low nibble, min in the high one). Q3_K: fp16 d, the transposed
+  // packed-scale words 0..2 and the transposed hmask bytes (8 registers). Then per half h the transposed qs bytes
+  // 32h..32h + 31 (8 registers). Packed layout: the same in order (Q2_K: 32 + 32 + 256 header bytes, Q3_K: 32 + 192
+  // + 512) and 2 x 512 quant bytes = 16 x sizeof(Block).
+  struct Header {
+    __m256i d, dmin;             // dmin: Q2_K
+    __m512i sc[4];               // Q2_K: scale bytes; Q3_K: packed words in sc[0..2]
+    __m512i hm[kThree ? 8 : 1];  // Q3_K
+  };
+  static constexpr int64_t kPackedQsOffset = kThree ? 736 : 320;
+  static constexpr int64_t kPackedHeaderBytes = kPackedQsOffset;
+  static constexpr int kScaleRegs = kThree ? 3 : 4;
+  static constexpr int64_t kPackedScaleOffset = kThree ? 32 : 64;
+  static_assert(kPackedQsOffset + 2 * 512 == 16 * kBlockBytes);
+
+  static void gather_header(const LaneRows& lr, const uint8_t* w, int64_t off, Header& h) {
+    if constexpr (kThree) {
+      // d is the block's last field: the dword ending with it stays inside the block.
+      const __m512i sd = _mm512_i32gather_epi32(lr.index, w + off + offsetof(BlockQ3_K, d) - 2, 1);
+      h.d = _mm512_cvtepi32_epi16(_mm512_srli_epi32(sd, 16));
+      __m512i g[4];  // the 16 bytes before d: the last 4 of qs, then the 12 scale bytes
+      load_transposed(lr.row, off + offsetof(BlockQ3_K, scales) - 4, g);
+      for (int q = 0; q < 3; ++q) h.sc[q] = g[q + 1];
+      load_transposed(lr.row, off + offsetof(BlockQ3_K, hmask), h.hm);
+      load_transposed(lr.row, off + offsetof(BlockQ3_K, hmask) + 16, h.hm + 4);
+    } else {
+      const __m512i dm = _mm512_i32gather_epi32(lr.index, w + off + offsetof(BlockQ2_K, d), 1);
+      h.d = _mm512_cvtepi32_epi16(dm);
+      h.dmin = _mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16));
+      load_transposed(lr.row, off + offsetof(BlockQ2_K, scales), h.sc);
+    }
+  }
+  static void gather_half(const LaneRows& lr, int64_t off, int h, __m512i q[8]) {
+    load_transposed(lr.row, off + offsetof(Block, qs) + 32 * h, q);
+    load_transposed(lr.row, off + offsetof(Block, qs) + 32 * h + 16, q + 4);
+  }
+  static void load_header(const uint8_t* p, Header& h) {
+    h.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    if constexpr (!kThree) h.dmin = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+#pragma GCC unroll 4
+    for (int q = 0; q < kScaleRegs; ++q) h.sc[q] = _mm512_loadu_si512(p + kPackedScaleOffset + 64 * q);
+    if constexpr (kThree) load8(p + 224, h.hm);
+  }
+  static void load_half(const uint8_t* p, int h, __m512i q[8]) { load8(p + kPackedQsOffset + 512 * h, q); }
+  static void pack_block(const LaneRows& lr, const uint8_t* w, int64_t off, uint8_t* p) {
+    Header hd;
+    gather_header(lr, w, off, hd);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), hd.d);
+    if constexpr (!kThree) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), hd.dmin);
+    for (int q = 0; q < kScaleRegs; ++q) _mm512_storeu_si512(p + kPackedScaleOffset + 64 * q, hd.sc[q]);
+    if constexpr (kThree) store8(p + 224, hd.hm);
+    for (int h = 0; h < 2; ++h) {
+      __m512i q[8];
+      gather_half(lr, off, h, q);
+      store8(p + kPackedQsOffset + 512 * h, q);
+    }
+  }
+  // Q3_K: the packed words -> the 16 scales as bytes 0..63 (register q: groups 4q..4q + 3), lane by lane.
+  static void unpack_q3_scales(const __m512i pw[3], __m512i u[4]) {
+    const __m512i m1 = _mm512_set1_epi32(0x03030303), m2 = _mm512_set1_epi32(0x0f0f0f0f);
+    auto high2 = [&](int shift) {  // bits shift, shift + 1 of each byte of pw[2], moved to bits 4 and 5
+      return _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[2], shift), m1), 4);
+    };
+    u[0] = _mm512_or_si512(_mm512_and_si512(pw[0], m2), high2(0));
+    u[1] = _mm512_or_si512(_mm512_and_si512(pw[1], m2), high2(2));
+    u[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw[0], 4), m2), high2(4));
+    u[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw[1], 4), m2), high2(6));
+  }
+  // Group g's scale in every lane as int32: Q2_K its low nibble, Q3_K its byte minus 32.
+  static __m512i lane_scale(const __m512i sc[4], int g) {
+    const __m512i byte = _mm512_srli_epi32(sc[g / 4], 8 * (g % 4));
+    if constexpr (kThree) {
+      return _mm512_sub_epi32(_mm512_and_si512(byte, _mm512_set1_epi32(0xFF)), _mm512_set1_epi32(32));
+    } else {
+      return _mm512_and_si512(byte, _mm512_set1_epi32(0x0F));
+    }
+  }
+
+  template <bool kPacked, int C>
+  static void run(const DotTile& t, int rows) {
+    const LaneRows lr(t, rows);
+    const __m512i three = _mm512_set1_epi8(3), low4 = _mm512_set1_epi8(0x0F), bit2 = _mm512_set1_epi8(4);
+    const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
+    __m512 acc[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
+      const int64_t off = i * kBlockBytes;
+      const uint8_t* packed = t.w + 16 * off;
+      Header hd;
+      fetch_header<LaneQ23K, kPacked>(t, lr, i, hd);
+      const __m512 d = _mm512_cvtph_ps(hd.d);
+      // Per group as int16 pairs (groups 4q, 4q + 2) and (4q + 1, 4q + 3), as activation_sums pairs the bsums:
+      // Q2_K its min, Q3_K its scale minus 32.
+      __m512i sc[4], pairs[8];
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) sc[q] = hd.sc[q];
+      if constexpr (kThree) unpack_q3_scales(hd.sc, sc);
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) {
+        if constexpr (kThree) {
+          const __m512i thirty_two = _mm512_set1_epi16(32);
+          pairs[2 * q] = _mm512_sub_epi16(_mm512_and_si512(sc[q], byte_pairs), thirty_two);
+          pairs[2 * q + 1] = _mm512_sub_epi16(_mm512_and_si512(_mm512_srli_epi32(sc[q], 8), byte_pairs), thirty_two);
+        } else {
+          const __m512i m = _mm512_and_si512(_mm512_srli_epi32(sc[q], 4), low4);
+          pairs[2 * q] = _mm512_and_si512(m, byte_pairs);
+          pairs[2 * q + 1] = _mm512_and_si512(_mm512_srli_epi32(m, 8), byte_pairs);
+        }
+      }
+      __m512i sumi[C];
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        __m512i q[8];
+        if constexpr (kPacked) {
+          prefetch_ahead(t, packed + kPackedQsOffset + 512 * h, 512);
+          load_half(packed, h, q);
+        } else {
+          gather_half(lr, off, h, q);
+        }
+#pragma GCC unroll 4
+        for (int s = 0; s < 4; ++s) {
+          __m512i w[8];
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            w[k] = _mm512_and_si512(_mm512_srli_epi16(q[k], 2 * s), three);
+            if constexpr (kThree) {
+              // The high bit (bit 4h + s of each hmask byte) moved to bit 2: 16-bit shifts by at most 5 keep it
+              // inside its byte.
+              const int up = 2 - (4 * h + s);
+              const __m512i high = up >= 0 ? _mm512_slli_epi16(hd.hm[k], up) : _mm512_srli_epi16(hd.hm[k], -up);
+              w[k] = _mm512_ternarylogic_epi32(w[k], high, bit2, 0xF8);  // w | (high & 4)
+            }
+          }
+          accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, lane_scale(sc, 8 * h + 2 * s),
+                                 lane_scale(sc, 8 * h + 2 * s + 1), sumi);
+        }
+      }
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        const __m512 yd = _mm512_set1_ps(act_block<BlockQ8_K>(t, c, i).d);
+        const __m512i bsum_dot = dot_bsums16(pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
+        if constexpr (kThree) {
+          const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(bsum_dot, 2));
+          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, yd), acc[c]);
+        } else {
+          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
+          acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(bsum_dot), _mm512_mul_ps(_mm512_cvtph_ps(hd.dmin), yd), acc[c]);
+        }
+      }
+    }
+    const __mmask16 store = tail_mask16(rows);
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+  }
+};
+using LaneQ2K = LaneQ23K<false>;
+using LaneQ3K = LaneQ23K<true>;
 
 // Q6_K against Q8_K in row-lane tiles (see LaneLegacy): per super-block and output lane, exactly in int32,
 //   sumi = sum_g sc[g] * (q . y over group g) - 32 * sum_g sc[g] * bsum[g]   (g: the 16 groups of 16, q in 0..63)
@@ -619,34 +829,13 @@ struct LaneQ6K {
             build_quarter(ql, qh, s, w);
           }
           const __m512i sc_a = lane_scale(sc, 8 * h + 2 * s), sc_b = lane_scale(sc, 8 * h + 2 * s + 1);
-#pragma GCC unroll 8
-          for (int c = 0; c < C; ++c) {
-            const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 128 * h + 32 * s;
-            __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; ++k) {
-              int32_t ga, gb;
-              std::memcpy(&ga, yq + 4 * k, 4);
-              std::memcpy(&gb, yq + 16 + 4 * k, 4);
-              sa = _mm512_dpbusd_epi32(sa, w[k], _mm512_set1_epi32(ga));
-              sb = _mm512_dpbusd_epi32(sb, w[k + 4], _mm512_set1_epi32(gb));
-            }
-            sumi[c] =
-                _mm512_add_epi32(sumi[c], _mm512_add_epi32(_mm512_mullo_epi32(sa, sc_a), _mm512_mullo_epi32(sb, sc_b)));
-          }
+          accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, sc_a, sc_b, sumi);
         }
       }
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-        // The activation block's 16-element sums as int16 pairs (activation_sums): sc_pairs[p] holds groups
-        // 4 (p / 2) + p % 2 and that + 2.
-        const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i + 4;
-        __m512i offset = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int p = 0; p < 8; ++p) {
-          offset = _mm512_add_epi32(offset, _mm512_madd_epi16(sc_pairs[p], _mm512_set1_epi32(pairs[p])));
-        }
+        const __m512i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
         const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(offset, 5));
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[c]);
       }
@@ -724,6 +913,8 @@ STRATA_AVX512_LANE_KERNEL(q4_1_q8_1, LaneLegacy<Legacy::kQ4_1>)
 STRATA_AVX512_LANE_KERNEL(q5_0_q8_0, LaneLegacy<Legacy::kQ5_0>)
 STRATA_AVX512_LANE_KERNEL(q5_1_q8_1, LaneLegacy<Legacy::kQ5_1>)
 STRATA_AVX512_LANE_KERNEL(q8_0_q8_0, LaneLegacy<Legacy::kQ8_0>)
+STRATA_AVX512_LANE_KERNEL(q2_k_q8_k, LaneQ2K)
+STRATA_AVX512_LANE_KERNEL(q3_k_q8_k, LaneQ3K)
 STRATA_AVX512_LANE_KERNEL(q4_k_q8_k, LaneQ4K)
 STRATA_AVX512_LANE_KERNEL(q5_k_q8_k, LaneQ5K)
 STRATA_AVX512_LANE_KERNEL(q6_k_q8_k, LaneQ6K)

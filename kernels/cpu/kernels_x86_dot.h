@@ -600,8 +600,12 @@ void dot_q5_1_q8_1(const DotTile& t, int rows, int cols) {
   detail::dispatch<detail::DotLegacy<BlockQ5_1, true, true>>(t, rows, cols);
 }
 #endif
+#if !defined(STRATA_X86_HAVE_WIDE_Q2_K)
 void dot_q2_k_q8_k(const DotTile& t, int rows, int cols) { detail::dispatch_k<detail::DotQ2K>(t, rows, cols); }
+#endif
+#if !defined(STRATA_X86_HAVE_WIDE_Q3_K)
 void dot_q3_k_q8_k(const DotTile& t, int rows, int cols) { detail::dispatch_k<detail::DotQ3K>(t, rows, cols); }
+#endif
 #if !defined(STRATA_X86_HAVE_WIDE_Q4_K)
 void dot_q4_k_q8_k(const DotTile& t, int rows, int cols) {
   detail::dispatch_k<detail::DotQ45K<BlockQ4_K, false>>(t, rows, cols);
