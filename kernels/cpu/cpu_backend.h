@@ -1,5 +1,5 @@
 // The CPU implementation of Backend: host memory, weights read in place from the GGUF mapping (or packed into the
-// AVX-512 kernels' layout, see pack_weight), ops run on a persistent thread pool before each call returns.
+// row-lane kernels' layout, see pack_weight), ops run on a persistent thread pool before each call returns.
 #pragma once
 
 #include <memory>
@@ -24,8 +24,8 @@ class CpuBackend final : public Backend {
   absl::Status copy_to_backend(void* dst, const void* host_src, size_t bytes) override;
   absl::Status copy_to_host(void* host_dst, const void* src, size_t bytes) override;
   absl::StatusOr<const void*> map_weights(const void* host, size_t bytes) override;
-  // The AVX-512 kernels' packed layout for the types that have one (quant_matmul.h); elsewhere a copy in the GGUF
-  // layout, into huge pages.
+  // The row-lane kernels' packed layout for the types that have one on this ISA (quant_matmul.h); elsewhere a copy in
+  // the GGUF layout, into huge pages.
   size_t packed_weight_bytes(const WeightTensor& w) const override;
   absl::StatusOr<WeightTensor> pack_weight(const WeightTensor& w, void* dst) override;
   absl::Status synchronize() override { return absl::OkStatus(); }

@@ -9,6 +9,7 @@
 #include "core/quant/block_formats.h"
 #include "core/quant/fp16.h"
 #include "kernels/cpu/isa_kernels.h"
+#include "kernels/cpu/row_lane_pack.h"
 
 namespace strata::cpu {
 namespace {
@@ -41,7 +42,15 @@ namespace {
 
 const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);
 #if defined(STRATA_CPU_X86)
-const IsaKernels kAvx2 = STRATA_CPU_TABLE(avx2, Isa::kAvx2);
+const IsaKernels kAvx2 = [] {
+  IsaKernels t = STRATA_CPU_TABLE(avx2, Isa::kAvx2);
+  // The AVX-512 layout of the 32-block formats, written without AVX-512 (row_lane_pack.h).
+  t.packs[static_cast<int>(GgmlType::kQ4_0)] = pack_row_lanes_q4_0;
+  t.dots_packed[static_cast<int>(GgmlType::kQ4_0)] = avx2::dot_q4_0_q8_0_packed;
+  t.packs[static_cast<int>(GgmlType::kQ8_0)] = pack_row_lanes_q8_0;
+  t.dots_packed[static_cast<int>(GgmlType::kQ8_0)] = avx2::dot_q8_0_q8_0_packed;
+  return t;
+}();
 const IsaKernels kAvx512 = [] {
   IsaKernels t = STRATA_CPU_TABLE(avx512, Isa::kAvx512);
 #define STRATA_CPU_PACKED(type, name)                              \

@@ -2,6 +2,7 @@
 // VNNI, so u8 x s8 dots go through maddubs + madd and signed weights use the sign trick.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -78,10 +79,85 @@ struct DotFloat {
   }
 };
 
+// Q4_0 and Q8_0 on the packed row-lane layout (row_lane_pack.h), 8 rows per register: each 64-byte register of the
+// layout is read as two halves, rows 0-7 and 8-15, so one stream of ready-to-use registers replaces the per-row
+// block loads and nibble shuffles of DotLegacy. Per block and output lane, exactly in int32:
+//   Q4_0: s = nibbles . y - 8 * sum(y)   (nibbles unsigned; the zero point through the block's activation sum)
+//   Q8_0: s = q . y                      (the sign trick; activations are in [-127, 127])
+// then acc = fma(float(s), d * dy, acc). Every column goes through the same operations, so a row's outputs have
+// the same bits in GEMV and GEMM tiles.
+template <bool kQ8>
+struct LanePacked8 {
+  static constexpr int64_t kBlockBytes = kQ8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    const int64_t nb = t.n / 32;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    __m256 acc[2][C];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+      detail::prefetch_ahead(t, p, 16 * kBlockBytes);
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+        __m256i w[8];  // w[k]: elements 4k..4k + 3 of each of the 8 rows
+        if constexpr (kQ8) {
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) w[k] = _mm256_xor_si256(x86::load256(p + 32 + 64 * k + 32 * h), flip);
+        } else {
+#pragma GCC unroll 4
+          for (int k = 0; k < 4; ++k) {
+            const __m256i q = x86::load256(p + 32 + 64 * k + 32 * h);
+            w[k] = _mm256_and_si256(q, low4);
+            w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+          }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+          const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(BlockQ8_0)) + 2;
+          __m256i s = _mm256_set1_epi32(kQ8 ? 0 : -8 * t.a_sum[c * t.a_sums_stride + i]);
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            int32_t g;
+            std::memcpy(&g, yq + 4 * k, 4);
+            s = kQ8 ? x86::dot_s8s8(s, w[k], _mm256_set1_epi32(g)) : x86::dot_u8s8(s, w[k], _mm256_set1_epi32(g));
+          }
+          const __m256 dy = _mm256_set1_ps(t.a_d[c * t.a_sums_stride + i]);
+          acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dx, dy), acc[h][c]);
+        }
+      }
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const int live = std::min(8, std::max(0, rows - 8 * h));
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(live), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) _mm256_maskstore_ps(t.y + c * t.ldy + 8 * h, mask, acc[h][c]);
+    }
+  }
+};
+
+template <class K>
+void dispatch_packed8(const DotTile& t, int rows, int cols) {
+  static_assert(kTileCols == 2);
+  if (cols == 1) {
+    K::template run<1>(t, rows);
+  } else {
+    K::template run<2>(t, rows);
+  }
+}
 }  // namespace
 
 void dot_f16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF16>>(t, rows, cols); }
 void dot_bf16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadBF16>>(t, rows, cols); }
 void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF32>>(t, rows, cols); }
+
+void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<false>>(t, rows, cols); }
+void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<true>>(t, rows, cols); }
 
 }  // namespace strata::cpu::avx2

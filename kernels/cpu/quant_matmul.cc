@@ -226,7 +226,7 @@ PackedShape packed_shape(GgmlType type, Isa isa) {
   if (info == nullptr || !isa_supported(isa)) return {};
   const WeightKernel wk = isa_kernels(isa).weight_kernel(type);
   if (wk.pack == nullptr) return {};
-  return {wk.tile_rows, info->block_size, static_cast<int64_t>(info->type_size)};
+  return {static_cast<int>(kUnitRows), info->block_size, static_cast<int64_t>(info->type_size)};
 }
 
 }  // namespace
@@ -292,6 +292,7 @@ absl::Status make_problem(const MatmulProduct& product, int64_t k, const float* 
                                                         std::string(isa_name(options.isa))));
     }
     p.wk.dot = p.wk.dot_packed;
+    p.wk.tile_rows = static_cast<int>(kUnitRows);  // one packed group per tile, whatever the ISA's own tiles
   }
   p.w = static_cast<const uint8_t*>(product.w);
   p.n = n, p.k = k, p.m = m, p.x = x, p.y = product.y;
