@@ -83,9 +83,10 @@ inline constexpr int kRegTileCols = 2;
 inline constexpr int kRegTileRowsK = 2;
 inline constexpr int kRegTileColsK = 2;
 STRATA_CPU_DECLARE_ISA_KERNELS()
-// Row-lane tiles on the packed layout of row_lane_pack.h (16 rows, read 8 per register); cols <= kTileCols.
+// Row-lane tiles on the packed layout of row_lane_pack.h (16 rows, read 8 per register half); cols <= kTileCols.
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols);
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols);
+void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols);
 }  // namespace avx2
 namespace avx512 {
 inline constexpr int kTileRows = 16;

@@ -79,6 +79,18 @@ struct DotFloat {
   }
 };
 
+// The outputs of a 16-row group held as two halves of 8 rows, rows [0, rows) of it.
+template <int C>
+void store_halves(const DotTile& t, int rows, const __m256 acc[2][C]) {
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+    const int live = std::min(8, std::max(0, rows - 8 * h));
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(live), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) _mm256_maskstore_ps(t.y + c * t.ldy + 8 * h, mask, acc[h][c]);
+  }
+}
+
 // Q4_0 and Q8_0 on the packed row-lane layout (row_lane_pack.h), 8 rows per register: each 64-byte register of the
 // layout is read as two halves, rows 0-7 and 8-15, so one stream of ready-to-use registers replaces the per-row
 // block loads and nibble shuffles of DotLegacy. Per block and output lane, exactly in int32:
@@ -132,13 +144,98 @@ struct LanePacked8 {
         }
       }
     }
+    store_halves<C>(t, rows, acc);
+  }
+};
+
+// Q4_K on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512 LaneQ45K does for
+// 16: per super-block and output lane, exactly in int32,
+//   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
+// then acc = fma(float(sumi), d * yd, acc) and acc = fnmadd(float(summ), dmin * yd, acc). The scales and mins of 8
+// rows are unpacked from the transposed packed words lane by lane; the mins dot takes int16 pairs in one vpmaddwd.
+// The high nibbles are shifted down (in place they would overflow vpmaddubsw's int16 pairs).
+struct LanePackedQ4K8 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_K);
+
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), byte_pairs = _mm256_set1_epi32(0x00FF00FF);
+    const __m256i mask1 = _mm256_set1_epi32(0x3f3f3f3f), mask2 = _mm256_set1_epi32(0x0f0f0f0f),
+                  mask3 = _mm256_set1_epi32(0x03030303), low8 = _mm256_set1_epi32(0xFF);
+    __m256 acc[2][C];
 #pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h) {
-      const int live = std::min(8, std::max(0, rows - 8 * h));
-      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(live), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int h = 0; h < 2; ++h)
 #pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) _mm256_maskstore_ps(t.y + c * t.ldy + 8 * h, mask, acc[h][c]);
+      for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
+      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+#pragma GCC unroll 1
+      for (int h = 0; h < 2; ++h) {
+        if (h == 0) detail::prefetch_ahead(t, p, 256);
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
+        __m256i pw[3];
+#pragma GCC unroll 3
+        for (int q = 0; q < 3; ++q) pw[q] = x86::load256(p + 64 + 64 * q + 32 * h);
+        // Scales 0..3 and 4..7, mins 0..3 and 4..7, as bytes of 32-bit lanes (unpack_k4_scales lane by lane).
+        const __m256i sc[2] = {
+            _mm256_and_si256(pw[0], mask1),
+            _mm256_or_si256(_mm256_and_si256(pw[2], mask2),
+                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw[0], 6), mask3), 4))};
+        const __m256i mn_lo = _mm256_and_si256(pw[1], mask1);
+        const __m256i mn_hi =
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(pw[2], 4), mask2),
+                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw[1], 6), mask3), 4));
+        // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7), as activation_sums pairs the sub-block sums.
+        const __m256i mins[4] = {
+            _mm256_and_si256(mn_lo, byte_pairs), _mm256_and_si256(_mm256_srli_epi32(mn_lo, 8), byte_pairs),
+            _mm256_and_si256(mn_hi, byte_pairs), _mm256_and_si256(_mm256_srli_epi32(mn_hi, 8), byte_pairs)};
+        __m256i sumi[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
+#pragma GCC unroll 1
+        for (int j = 0; j < 4; ++j) {
+          const uint8_t* quarter = p + 256 + 512 * j;
+          if (h == 0) detail::prefetch_ahead(t, quarter, 512);
+          __m256i lo[8], hi[8];
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            const __m256i q = x86::load256(quarter + 64 * k + 32 * h);
+            lo[k] = _mm256_and_si256(q, low4);
+            hi[k] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+          }
+          const __m256i sc_a = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2)), low8);
+          const __m256i sc_b = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), low8);
+#pragma GCC unroll 4
+          for (int c = 0; c < C; ++c) {
+            const int8_t* yq = detail::act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
+            __m256i sa = _mm256_setzero_si256(), sb = _mm256_setzero_si256();
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; ++k) {
+              int32_t ga, gb;
+              std::memcpy(&ga, yq + 4 * k, 4);
+              std::memcpy(&gb, yq + 32 + 4 * k, 4);
+              sa = x86::dot_u8s8(sa, lo[k], _mm256_set1_epi32(ga));
+              sb = x86::dot_u8s8(sb, hi[k], _mm256_set1_epi32(gb));
+            }
+            sumi[c] =
+                _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(sa, sc_a), _mm256_mullo_epi32(sb, sc_b)));
+          }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+          const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
+          __m256i summ = _mm256_setzero_si256();
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q)
+            summ = _mm256_add_epi32(summ, _mm256_madd_epi16(mins[q], _mm256_set1_epi32(pairs[q])));
+          const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
+          acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_mul_ps(d, yd), acc[h][c]);
+          acc[h][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dmin, yd), acc[h][c]);
+        }
+      }
     }
+    store_halves<C>(t, rows, acc);
   }
 };
 
@@ -159,5 +256,6 @@ void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFlo
 
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<false>>(t, rows, cols); }
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<true>>(t, rows, cols); }
+void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePackedQ4K8>(t, rows, cols); }
 
 }  // namespace strata::cpu::avx2

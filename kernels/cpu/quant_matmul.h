@@ -51,8 +51,8 @@ bool matmul_supports(GgmlType type);
 // Packed weights: the same blocks rearranged (Q6_K re-encoded) so the row-lane kernels read each group of 16 rows as
 // one sequential stream of ready-to-use registers, with no per-block gathers or transposes (kCpuRowLanes16). GEMV
 // streams at memory bandwidth with far fewer instructions per byte, and GEMM decodes a block faster. AVX-512 has it
-// for every quantized type, with results bit-identical to the GGUF layout's; AVX2 reads the same layout for Q4_0
-// and Q8_0 (row_lane_pack.h writes it without AVX-512), within float summation order of its GGUF kernels.
+// for every quantized type, with results bit-identical to the GGUF layout's; AVX2 reads the same layout for Q4_0,
+// Q8_0 and Q4_K (row_lane_pack.h writes it without AVX-512), within float summation order of its GGUF kernels.
 //
 // Bytes pack_weights writes for an n x k `type` tensor on `isa`: 0 when that ISA has no packed layout for it.
 size_t packed_weight_bytes(GgmlType type, int64_t n, int64_t k, Isa isa = active_isa());

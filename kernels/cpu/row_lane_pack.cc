@@ -8,16 +8,25 @@
 namespace strata::cpu {
 namespace {
 
-// One block of 16 rows: d, then `regs` registers of 4 bytes per row taken from the block's quants (XOR `flip`).
-template <typename Block>
-void pack_block(const uint8_t* w, int64_t w_stride, int rows, int64_t i, int regs, uint8_t flip, uint8_t* out) {
+// `regs` registers at out from 4-byte runs of each row's bytes at src(r) (XOR `flip`): register j lane r = 4j..4j+3.
+template <typename Src>
+void put_registers(Src src, int regs, uint8_t flip, uint8_t* out) {
   for (int r = 0; r < 16; ++r) {
-    const auto& b = reinterpret_cast<const Block*>(w + std::min(r, rows - 1) * w_stride)[i];
-    std::memcpy(out + 2 * r, &b.d, 2);
+    const uint8_t* row = src(r);
     for (int j = 0; j < regs; ++j) {
-      for (int e = 0; e < 4; ++e) out[32 + 64 * j + 4 * r + e] = static_cast<uint8_t>(b.qs[4 * j + e] ^ flip);
+      for (int e = 0; e < 4; ++e) out[64 * j + 4 * r + e] = static_cast<uint8_t>(row[4 * j + e] ^ flip);
     }
   }
+}
+
+// One block of 16 rows of a 32-block format: d, then `regs` registers of the quants (XOR `flip`).
+template <typename Block>
+void pack_block(const uint8_t* w, int64_t w_stride, int rows, int64_t i, int regs, uint8_t flip, uint8_t* out) {
+  auto block = [&](int r) -> const Block& {
+    return reinterpret_cast<const Block*>(w + std::min(r, rows - 1) * w_stride)[i];
+  };
+  for (int r = 0; r < 16; ++r) std::memcpy(out + 2 * r, &block(r).d, 2);
+  put_registers([&](int r) { return reinterpret_cast<const uint8_t*>(block(r).qs); }, regs, flip, out + 32);
 }
 
 }  // namespace
@@ -31,6 +40,23 @@ void pack_row_lanes_q4_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n
 void pack_row_lanes_q8_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
   for (int64_t i = 0; i < n_blocks; ++i) {
     pack_block<BlockQ8_0>(w, w_stride, rows, i, 8, 0x80, dst + i * 16 * static_cast<int64_t>(sizeof(BlockQ8_0)));
+  }
+}
+
+void pack_row_lanes_q4_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    uint8_t* out = dst + i * 16 * static_cast<int64_t>(sizeof(BlockQ4_K));
+    auto block = [&](int r) -> const BlockQ4_K& {
+      return reinterpret_cast<const BlockQ4_K*>(w + std::min(r, rows - 1) * w_stride)[i];
+    };
+    for (int r = 0; r < 16; ++r) {
+      std::memcpy(out + 2 * r, &block(r).d, 2);
+      std::memcpy(out + 32 + 2 * r, &block(r).dmin, 2);
+    }
+    put_registers([&](int r) { return block(r).scales; }, 3, 0, out + 64);
+    for (int j = 0; j < 4; ++j) {
+      put_registers([&](int r) { return block(r).qs + 32 * j; }, 8, 0, out + 256 + 512 * j);
+    }
   }
 }
 
