@@ -148,6 +148,28 @@ struct LanePacked8 {
   }
 };
 
+// For every column c of a k-quant row-lane tile: sumi[c] += sc_a * (a . y) + sc_b * (b . y'), where a and b are N
+// registers of 4 quants per lane, y the activations of super-block i from `element` on and y' those from
+// element + gap.
+template <int C, int N>
+inline void accumulate_scaled(const DotTile& t, int64_t i, int element, int gap, const __m256i* a, const __m256i* b,
+                              __m256i sc_a, __m256i sc_b, __m256i sumi[C]) {
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) {
+    const int8_t* yq = detail::act_block<BlockQ8_K>(t, c, i).qs + element;
+    __m256i sa = _mm256_setzero_si256(), sb = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int k = 0; k < N; ++k) {
+      int32_t ga, gb;
+      std::memcpy(&ga, yq + 4 * k, 4);
+      std::memcpy(&gb, yq + gap + 4 * k, 4);
+      sa = x86::dot_u8s8(sa, a[k], _mm256_set1_epi32(ga));
+      sb = x86::dot_u8s8(sb, b[k], _mm256_set1_epi32(gb));
+    }
+    sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(sa, sc_a), _mm256_mullo_epi32(sb, sc_b)));
+  }
+}
+
 // Q4_K on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512 LaneQ45K does for
 // 16: per super-block and output lane, exactly in int32,
 //   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
@@ -206,21 +228,7 @@ struct LanePackedQ4K8 {
           }
           const __m256i sc_a = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2)), low8);
           const __m256i sc_b = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), low8);
-#pragma GCC unroll 4
-          for (int c = 0; c < C; ++c) {
-            const int8_t* yq = detail::act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
-            __m256i sa = _mm256_setzero_si256(), sb = _mm256_setzero_si256();
-#pragma GCC unroll 8
-            for (int k = 0; k < 8; ++k) {
-              int32_t ga, gb;
-              std::memcpy(&ga, yq + 4 * k, 4);
-              std::memcpy(&gb, yq + 32 + 4 * k, 4);
-              sa = x86::dot_u8s8(sa, lo[k], _mm256_set1_epi32(ga));
-              sb = x86::dot_u8s8(sb, hi[k], _mm256_set1_epi32(gb));
-            }
-            sumi[c] =
-                _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(sa, sc_a), _mm256_mullo_epi32(sb, sc_b)));
-          }
+          accumulate_scaled<C, 8>(t, i, 64 * j, 32, lo, hi, sc_a, sc_b, sumi);
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
@@ -232,6 +240,86 @@ struct LanePackedQ4K8 {
           const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
           acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_mul_ps(d, yd), acc[h][c]);
           acc[h][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dmin, yd), acc[h][c]);
+        }
+      }
+    }
+    store_halves<C>(t, rows, acc);
+  }
+};
+
+// Q6_K on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512 LaneQ6K does for
+// 16: per super-block and output lane, exactly in int32,
+//   sumi = sum_g sc[g] * (q . y over group g) - 32 * sum_g sc[g] * bsum[g]   (g: the 16 groups of 16, q in 0..63)
+// then acc = fma(float(sumi), d * yd, acc). Each quarter's 8 registers of 6-bit quants are decoded from the 6 stored.
+struct LanePackedQ6K8 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ6_K);
+
+  // Bits (w3's 2i, 2i + 1 in the top of b_i) -> the 8 registers of 6-bit values (LaneQ6K::decode_quarter).
+  static void decode_quarter(const uint8_t* quarter, int h, __m256i w[8]) {
+    const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+#pragma GCC unroll 2
+    for (int g = 0; g < 2; ++g) {
+      __m256i b[3];
+#pragma GCC unroll 3
+      for (int i = 0; i < 3; ++i) {
+        b[i] = x86::load256(quarter + 64 * (3 * g + i) + 32 * h);
+        w[4 * g + i] = _mm256_and_si256(b[i], six);
+      }
+      const __m256i t0 = _mm256_srli_epi16(b[0], 6), t1 = _mm256_srli_epi16(b[1], 4), t2 = _mm256_srli_epi16(b[2], 2);
+      const __m256i u = _mm256_or_si256(_mm256_and_si256(t0, m03), _mm256_andnot_si256(m03, t1));
+      const __m256i v = _mm256_or_si256(_mm256_and_si256(t2, m30), _mm256_andnot_si256(m30, u));
+      w[4 * g + 3] = _mm256_and_si256(v, six);
+    }
+  }
+  // Group g's int8 scale in every lane, as int32.
+  static __m256i lane_scale(const __m256i sc[4], int g) {
+    return _mm256_srai_epi32(_mm256_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24);
+  }
+
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    __m256 acc[2][C];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
+      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+#pragma GCC unroll 1
+      for (int hr = 0; hr < 2; ++hr) {  // rows 8 hr..8 hr + 7
+        if (hr == 0) detail::prefetch_ahead(t, p, 288);
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * hr)));
+        __m256i sc[4], sc_pairs[8];
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q) {
+          sc[q] = x86::load256(p + 32 + 64 * q + 32 * hr);
+          // Scales as int16 pairs (sc[4q], sc[4q + 2]) and (sc[4q + 1], sc[4q + 3]) for the offset's vpmaddwd.
+          sc_pairs[2 * q] = _mm256_srai_epi16(_mm256_slli_epi16(sc[q], 8), 8);
+          sc_pairs[2 * q + 1] = _mm256_srai_epi16(sc[q], 8);
+        }
+        __m256i sumi[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
+#pragma GCC unroll 1
+        for (int hs = 0; hs < 8; ++hs) {  // half hs / 4 of the super-block, quarter hs % 4
+          const uint8_t* quarter = p + 288 + 384 * hs;
+          if (hr == 0) detail::prefetch_ahead(t, quarter, 384);
+          __m256i w[8];
+          decode_quarter(quarter, hr, w);
+          const __m256i sc_a = lane_scale(sc, 2 * hs), sc_b = lane_scale(sc, 2 * hs + 1);
+          accumulate_scaled<C, 4>(t, i, 32 * hs, 16, w, w + 4, sc_a, sc_b, sumi);
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+          const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i + 4;
+          __m256i offset = _mm256_setzero_si256();
+#pragma GCC unroll 8
+          for (int q = 0; q < 8; ++q) {
+            offset = _mm256_add_epi32(offset, _mm256_madd_epi16(sc_pairs[q], _mm256_set1_epi32(pairs[q])));
+          }
+          const __m256i s = _mm256_sub_epi32(sumi[c], _mm256_slli_epi32(offset, 5));
+          const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
+          acc[hr][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, yd), acc[hr][c]);
         }
       }
     }
@@ -257,5 +345,6 @@ void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFlo
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<false>>(t, rows, cols); }
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<true>>(t, rows, cols); }
 void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePackedQ4K8>(t, rows, cols); }
+void dot_q6_k_q8_k_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePackedQ6K8>(t, rows, cols); }
 
 }  // namespace strata::cpu::avx2

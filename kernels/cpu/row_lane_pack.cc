@@ -60,4 +60,43 @@ void pack_row_lanes_q4_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n
   }
 }
 
+void pack_row_lanes_q6_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    uint8_t* out = dst + i * 16 * static_cast<int64_t>(sizeof(BlockQ6_K));
+    auto block = [&](int r) -> const BlockQ6_K& {
+      return reinterpret_cast<const BlockQ6_K*>(w + std::min(r, rows - 1) * w_stride)[i];
+    };
+    for (int r = 0; r < 16; ++r) std::memcpy(out + 2 * r, &block(r).d, 2);
+    put_registers([&](int r) { return reinterpret_cast<const uint8_t*>(block(r).scales); }, 4, 0, out + 32);
+    for (int r = 0; r < 16; ++r) {
+      // The row's 256 quants as 6-bit values (ggml's layout: per half h, element 32s + l takes its low 4 bits
+      // from ql[64h + l + 32 (s & 1)], low nibble for s < 2 and high for s >= 2, and bits 2s, 2s + 1 of qh[32h + l]).
+      const BlockQ6_K& b = block(r);
+      uint8_t q6[256];
+      for (int h = 0; h < 2; ++h) {
+        for (int s = 0; s < 4; ++s) {
+          for (int l = 0; l < 32; ++l) {
+            const uint8_t ql = b.ql[64 * h + l + 32 * (s & 1)];
+            const int low = s < 2 ? ql & 0x0F : ql >> 4;
+            const int high = (b.qh[32 * h + l] >> (2 * s)) & 3;
+            q6[128 * h + 32 * s + l] = static_cast<uint8_t>(low | high << 4);
+          }
+        }
+      }
+      for (int hs = 0; hs < 8; ++hs) {
+        uint8_t* quarter = out + 288 + 384 * hs;
+        const uint8_t* e = q6 + 32 * hs;  // element 4k + byte of register k
+        for (int g = 0; g < 2; ++g) {
+          for (int i = 0; i < 3; ++i) {
+            for (int byte = 0; byte < 4; ++byte) {
+              const uint8_t wi = e[4 * (4 * g + i) + byte], w3 = e[4 * (4 * g + 3) + byte];
+              quarter[64 * (3 * g + i) + 4 * r + byte] = static_cast<uint8_t>(wi | ((w3 >> (2 * i)) & 3) << 6);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace strata::cpu
