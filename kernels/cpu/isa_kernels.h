@@ -87,6 +87,7 @@ STRATA_CPU_DECLARE_ISA_KERNELS()
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols);
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols);
 void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols);
+void dot_q5_k_q8_k_packed(const DotTile& t, int rows, int cols);
 void dot_q6_k_q8_k_packed(const DotTile& t, int rows, int cols);
 }  // namespace avx2
 namespace avx512 {

@@ -51,6 +51,8 @@ const IsaKernels kAvx2 = [] {
   t.dots_packed[static_cast<int>(GgmlType::kQ8_0)] = avx2::dot_q8_0_q8_0_packed;
   t.packs[static_cast<int>(GgmlType::kQ4_K)] = pack_row_lanes_q4_k;
   t.dots_packed[static_cast<int>(GgmlType::kQ4_K)] = avx2::dot_q4_k_q8_k_packed;
+  t.packs[static_cast<int>(GgmlType::kQ5_K)] = pack_row_lanes_q5_k;
+  t.dots_packed[static_cast<int>(GgmlType::kQ5_K)] = avx2::dot_q5_k_q8_k_packed;
   t.packs[static_cast<int>(GgmlType::kQ6_K)] = pack_row_lanes_q6_k;
   t.dots_packed[static_cast<int>(GgmlType::kQ6_K)] = avx2::dot_q6_k_q8_k_packed;
   return t;

@@ -170,14 +170,17 @@ inline void accumulate_scaled(const DotTile& t, int64_t i, int element, int gap,
   }
 }
 
-// Q4_K on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512 LaneQ45K does for
-// 16: per super-block and output lane, exactly in int32,
+// Q4_K and Q5_K (kFive) on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512
+// LaneQ45K does for 16 (Q5_K: each quant's fifth bit from the transposed qh, bits 2j and 2j + 1 for quarter j): per
+// super-block and output lane, exactly in int32,
 //   sumi = sum_j sc[j] * (q . y over sub-block j),  summ = sum_j m[j] * (sum of y over sub-block j)
 // then acc = fma(float(sumi), d * yd, acc) and acc = fnmadd(float(summ), dmin * yd, acc). The scales and mins of 8
 // rows are unpacked from the transposed packed words lane by lane; the mins dot takes int16 pairs in one vpmaddwd.
 // The high nibbles are shifted down (in place they would overflow vpmaddubsw's int16 pairs).
-struct LanePackedQ4K8 {
-  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_K);
+template <bool kFive>
+struct LanePackedQ45K8 {
+  static constexpr int64_t kBlockBytes = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  static constexpr int64_t kQsOffset = kFive ? 768 : 256;  // after the header (and Q5_K's 8 qh registers)
 
   template <int C>
   static void run(const DotTile& t, int rows) {
@@ -193,7 +196,7 @@ struct LanePackedQ4K8 {
       const uint8_t* p = t.w + i * 16 * kBlockBytes;
 #pragma GCC unroll 1
       for (int h = 0; h < 2; ++h) {
-        if (h == 0) detail::prefetch_ahead(t, p, 256);
+        if (h == 0) detail::prefetch_ahead(t, p, kQsOffset);
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
         const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
         __m256i pw[3];
@@ -217,7 +220,7 @@ struct LanePackedQ4K8 {
         for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
 #pragma GCC unroll 1
         for (int j = 0; j < 4; ++j) {
-          const uint8_t* quarter = p + 256 + 512 * j;
+          const uint8_t* quarter = p + kQsOffset + 512 * j;
           if (h == 0) detail::prefetch_ahead(t, quarter, 512);
           __m256i lo[8], hi[8];
 #pragma GCC unroll 8
@@ -225,6 +228,13 @@ struct LanePackedQ4K8 {
             const __m256i q = x86::load256(quarter + 64 * k + 32 * h);
             lo[k] = _mm256_and_si256(q, low4);
             hi[k] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+            if constexpr (kFive) {
+              // Bits 2j and 2j + 1 of each qh byte to bit 4: the fifth bit of the low and the high nibble.
+              const __m256i bits = _mm256_srl_epi16(x86::load256(p + 256 + 64 * k + 32 * h), _mm_cvtsi32_si128(2 * j));
+              const __m256i bit4 = _mm256_set1_epi8(0x10);
+              lo[k] = _mm256_or_si256(lo[k], _mm256_and_si256(_mm256_slli_epi16(bits, 4), bit4));
+              hi[k] = _mm256_or_si256(hi[k], _mm256_and_si256(_mm256_slli_epi16(bits, 3), bit4));
+            }
           }
           const __m256i sc_a = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2)), low8);
           const __m256i sc_b = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), low8);
@@ -344,7 +354,12 @@ void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFlo
 
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<false>>(t, rows, cols); }
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<true>>(t, rows, cols); }
-void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePackedQ4K8>(t, rows, cols); }
+void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols) {
+  dispatch_packed8<LanePackedQ45K8<false>>(t, rows, cols);
+}
+void dot_q5_k_q8_k_packed(const DotTile& t, int rows, int cols) {
+  dispatch_packed8<LanePackedQ45K8<true>>(t, rows, cols);
+}
 void dot_q6_k_q8_k_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePackedQ6K8>(t, rows, cols); }
 
 }  // namespace strata::cpu::avx2

@@ -52,7 +52,7 @@ bool matmul_supports(GgmlType type);
 // one sequential stream of ready-to-use registers, with no per-block gathers or transposes (kCpuRowLanes16). GEMV
 // streams at memory bandwidth with far fewer instructions per byte, and GEMM decodes a block faster. AVX-512 has it
 // for every quantized type, with results bit-identical to the GGUF layout's; AVX2 reads the same layout for Q4_0,
-// Q8_0, Q4_K and Q6_K (row_lane_pack.h writes it without AVX-512), within float summation order of its GGUF kernels.
+// Q8_0 and Q4_K-Q6_K (row_lane_pack.h writes it without AVX-512), within float summation order of its GGUF kernels.
 //
 // Bytes pack_weights writes for an n x k `type` tensor on `isa`: 0 when that ISA has no packed layout for it.
 size_t packed_weight_bytes(GgmlType type, int64_t n, int64_t k, Isa isa = active_isa());

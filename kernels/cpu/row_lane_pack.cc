@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/quant/block_formats.h"
 
@@ -43,21 +44,41 @@ void pack_row_lanes_q8_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n
   }
 }
 
-void pack_row_lanes_q4_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+namespace {
+
+// Q4_K and Q5_K: d, dmin, the scale words, (Q5_K) the qh registers, then the qs registers of each quarter.
+template <typename Block>
+void pack_k45(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  constexpr bool kFive = std::is_same_v<Block, BlockQ5_K>;
   for (int64_t i = 0; i < n_blocks; ++i) {
-    uint8_t* out = dst + i * 16 * static_cast<int64_t>(sizeof(BlockQ4_K));
-    auto block = [&](int r) -> const BlockQ4_K& {
-      return reinterpret_cast<const BlockQ4_K*>(w + std::min(r, rows - 1) * w_stride)[i];
+    uint8_t* out = dst + i * 16 * static_cast<int64_t>(sizeof(Block));
+    auto block = [&](int r) -> const Block& {
+      return reinterpret_cast<const Block*>(w + std::min(r, rows - 1) * w_stride)[i];
     };
     for (int r = 0; r < 16; ++r) {
       std::memcpy(out + 2 * r, &block(r).d, 2);
       std::memcpy(out + 32 + 2 * r, &block(r).dmin, 2);
     }
     put_registers([&](int r) { return block(r).scales; }, 3, 0, out + 64);
+    uint8_t* qs_out = out + 256;
+    if constexpr (kFive) {
+      put_registers([&](int r) { return block(r).qh; }, 8, 0, out + 256);
+      qs_out += 512;
+    }
     for (int j = 0; j < 4; ++j) {
-      put_registers([&](int r) { return block(r).qs + 32 * j; }, 8, 0, out + 256 + 512 * j);
+      put_registers([&](int r) { return block(r).qs + 32 * j; }, 8, 0, qs_out + 512 * j);
     }
   }
+}
+
+}  // namespace
+
+void pack_row_lanes_q4_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  pack_k45<BlockQ4_K>(w, w_stride, rows, n_blocks, dst);
+}
+
+void pack_row_lanes_q5_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  pack_k45<BlockQ5_K>(w, w_stride, rows, n_blocks, dst);
 }
 
 void pack_row_lanes_q6_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {

@@ -1,4 +1,4 @@
-// Portable writers of the packed row-lane layout (WeightLayout::kCpuRowLanes16) of Q4_0, Q8_0, Q4_K, Q6_K: the bytes
+// Portable writers of the packed row-lane layout (WeightLayout::kCpuRowLanes16) of Q4_0, Q8_0, Q4_K-Q6_K: the bytes
 // the AVX-512 packers write, produced without AVX-512, so that CPUs with AVX2 only can pack for their row-lane
 // kernels (which read each 64-byte register of the layout as two 32-byte halves: rows 0-7, 8-15).
 //
@@ -8,6 +8,7 @@
 //  - Q8_0: d, then 8 registers the same way for its 32 quants, each byte XOR 0x80 (the quant plus 128, unsigned).
 //  - Q4_K (per super-block): d (32 bytes), dmin (32), 3 registers of the packed scale words, then per quarter j of
 //    qs 8 registers, qs bytes 32j + 4k..32j + 4k + 3 in register k.
+//  - Q5_K: as Q4_K with 8 registers of qh (bytes 4k..4k + 3 in register k) between the scale words and the qs.
 //  - Q6_K (per super-block): d (32 bytes), 4 registers of the int8 scales, then per half h and quarter s the 8
 //    registers of 6-bit quants of elements 128h + 32s + 4k..+3 (register k) stored in 6: per group of 4 registers
 //    w0..w3, bytes b_i = w_i | (bits 2i, 2i + 1 of w3) << 6 (see LaneQ6K::encode_quarter).
@@ -21,6 +22,7 @@ namespace strata::cpu {
 void pack_row_lanes_q4_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 void pack_row_lanes_q8_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 void pack_row_lanes_q4_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
+void pack_row_lanes_q5_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 void pack_row_lanes_q6_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 
 }  // namespace strata::cpu

@@ -182,7 +182,7 @@ TEST_P(MatmulTypeTest, PackedWeightsGiveTheSameBits) {
   }
 }
 
-// AVX2 reads the AVX-512 packed layout of Q4_0, Q8_0, Q4_K and Q6_K (8 rows per register), packed without AVX-512
+// AVX2 reads the AVX-512 packed layout of Q4_0, Q8_0 and Q4_K-Q6_K (8 rows per register), packed without AVX-512
 // (row_lane_pack.h): the packer writes the AVX-512 packer's bytes, and the AVX2 row-lane kernels match the float64
 // reference, the AVX2 GGUF-layout kernels up to float summation order (2e-5), and their own GEMV / GEMM and thread
 // counts bit for bit.
@@ -192,7 +192,7 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
   if (!isa_supported(Isa::kAvx2)) GTEST_SKIP() << "no AVX2 on this CPU";
   if (packed_weight_bytes(type, 16, 256, Isa::kAvx2) == 0) {
     EXPECT_TRUE(type != GgmlType::kQ4_0 && type != GgmlType::kQ8_0 && type != GgmlType::kQ4_K &&
-                type != GgmlType::kQ6_K)
+                type != GgmlType::kQ5_K && type != GgmlType::kQ6_K)
         << name << " should have an AVX2 packed layout";
     return;
   }
@@ -278,14 +278,14 @@ TEST(MatmulTest, PackedWeightsNeedTheirIsa) {
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 64, Isa::kScalar), 0u);
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 48, Isa::kAvx512), 0u);  // k not a multiple of 32
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 17, 64, Isa::kAvx512), 32u * 2 * 18);
-  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ5_K, 16, 256, Isa::kAvx2), 0u);  // AVX2 packs Q4_0, Q8_0, Q4_K, Q6_K
+  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ3_K, 16, 256, Isa::kAvx2), 0u);  // AVX2 packs Q4_0, Q8_0, Q4_K-Q6_K
   ThreadPool pool(1);
-  std::vector<uint8_t> w = random_weights(GgmlType::kQ5_K, 16, 256, 5);
+  std::vector<uint8_t> w = random_weights(GgmlType::kQ3_K, 16, 256, 5);
   std::vector<float> x = random_activations(1, 256, 6), y(16);
   MatmulOptions options;
   options.isa = Isa::kAvx2;
   options.layout = WeightLayout::kCpuRowLanes16;
-  EXPECT_EQ(matmul(GgmlType::kQ5_K, w.data(), 16, 256, x.data(), 1, y.data(), pool, options).code(),
+  EXPECT_EQ(matmul(GgmlType::kQ3_K, w.data(), 16, 256, x.data(), 1, y.data(), pool, options).code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
