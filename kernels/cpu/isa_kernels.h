@@ -85,6 +85,9 @@ inline constexpr int kRegTileColsK = 2;
 STRATA_CPU_DECLARE_ISA_KERNELS()
 // Row-lane tiles on the packed layout of row_lane_pack.h (16 rows, read 8 per register half); cols <= kTileCols.
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols);
+void dot_q4_1_q8_1_packed(const DotTile& t, int rows, int cols);
+void dot_q5_0_q8_0_packed(const DotTile& t, int rows, int cols);
+void dot_q5_1_q8_1_packed(const DotTile& t, int rows, int cols);
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols);
 void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols);
 void dot_q5_k_q8_k_packed(const DotTile& t, int rows, int cols);

@@ -47,6 +47,12 @@ const IsaKernels kAvx2 = [] {
   // The AVX-512 layout of the 32-block formats, written without AVX-512 (row_lane_pack.h).
   t.packs[static_cast<int>(GgmlType::kQ4_0)] = pack_row_lanes_q4_0;
   t.dots_packed[static_cast<int>(GgmlType::kQ4_0)] = avx2::dot_q4_0_q8_0_packed;
+  t.packs[static_cast<int>(GgmlType::kQ4_1)] = pack_row_lanes_q4_1;
+  t.dots_packed[static_cast<int>(GgmlType::kQ4_1)] = avx2::dot_q4_1_q8_1_packed;
+  t.packs[static_cast<int>(GgmlType::kQ5_0)] = pack_row_lanes_q5_0;
+  t.dots_packed[static_cast<int>(GgmlType::kQ5_0)] = avx2::dot_q5_0_q8_0_packed;
+  t.packs[static_cast<int>(GgmlType::kQ5_1)] = pack_row_lanes_q5_1;
+  t.dots_packed[static_cast<int>(GgmlType::kQ5_1)] = avx2::dot_q5_1_q8_1_packed;
   t.packs[static_cast<int>(GgmlType::kQ8_0)] = pack_row_lanes_q8_0;
   t.dots_packed[static_cast<int>(GgmlType::kQ8_0)] = avx2::dot_q8_0_q8_0_packed;
   t.packs[static_cast<int>(GgmlType::kQ4_K)] = pack_row_lanes_q4_k;

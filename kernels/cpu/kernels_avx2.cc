@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -10,6 +11,7 @@
 #include "core/quant/block_formats.h"
 #include "kernels/cpu/dot_tile_dispatch.h"
 #include "kernels/cpu/isa_kernels.h"
+#include "kernels/cpu/legacy_format.h"
 
 namespace strata::cpu::avx2 {
 
@@ -91,16 +93,25 @@ void store_halves(const DotTile& t, int rows, const __m256 acc[2][C]) {
   }
 }
 
-// Q4_0 and Q8_0 on the packed row-lane layout (row_lane_pack.h), 8 rows per register: each 64-byte register of the
-// layout is read as two halves, rows 0-7 and 8-15, so one stream of ready-to-use registers replaces the per-row
+// The 32-block formats on the packed row-lane layout (row_lane_pack.h), 8 rows per register: each 64-byte register of
+// the layout is read as two halves, rows 0-7 and 8-15, so one stream of ready-to-use registers replaces the per-row
 // block loads and nibble shuffles of DotLegacy. Per block and output lane, exactly in int32:
-//   Q4_0: s = nibbles . y - 8 * sum(y)   (nibbles unsigned; the zero point through the block's activation sum)
-//   Q8_0: s = q . y                      (the sign trick; activations are in [-127, 127])
-// then acc = fma(float(s), d * dy, acc). Every column goes through the same operations, so a row's outputs have
-// the same bits in GEMV and GEMM tiles.
-template <bool kQ8>
+//   Q4_0 / Q5_0: s = q . y - zero * sum(y)   (q unsigned: the nibble, plus 16 for Q5_0's fifth bit; zero 8 / 16)
+//   Q4_1 / Q5_1: s = q . y, and the block's min enters as acc += m * s_y (the partner Q8_1's d * sum(y))
+//   Q8_0:        s = q . y                   (the sign trick; activations are in [-127, 127])
+// then acc = fma(float(s), d * dy, acc). Every column goes through the same operations, so a row's outputs have the
+// same bits in GEMV and GEMM tiles.
+template <Legacy kFormat>
 struct LanePacked8 {
-  static constexpr int64_t kBlockBytes = kQ8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+  static constexpr bool kQ8 = LegacyFormat<kFormat>::kQ8;
+  static constexpr bool kFive = LegacyFormat<kFormat>::kFive;
+  static constexpr bool kHasMin = LegacyFormat<kFormat>::kHasMin;
+  static constexpr int kZero = kFormat == Legacy::kQ4_0 ? 8 : (kFormat == Legacy::kQ5_0 ? 16 : 0);
+  using Block = typename LegacyFormat<kFormat>::Block;
+  using Partner = typename LegacyFormat<kFormat>::Partner;
+  static constexpr int64_t kBlockBytes = sizeof(Block);
+  static constexpr int64_t kQhOffset = kHasMin ? 64 : 32;  // after d (and m)
+  static constexpr int64_t kQsOffset = kQhOffset + (kFive ? 64 : 0);
 
   template <int C>
   static void run(const DotTile& t, int rows) {
@@ -117,22 +128,42 @@ struct LanePacked8 {
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+        __m256 mx = dx;
+        if constexpr (kHasMin) mx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
         __m256i w[8];  // w[k]: elements 4k..4k + 3 of each of the 8 rows
         if constexpr (kQ8) {
 #pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) w[k] = _mm256_xor_si256(x86::load256(p + 32 + 64 * k + 32 * h), flip);
+          for (int k = 0; k < 8; ++k) w[k] = _mm256_xor_si256(x86::load256(p + kQsOffset + 64 * k + 32 * h), flip);
         } else {
 #pragma GCC unroll 4
           for (int k = 0; k < 4; ++k) {
-            const __m256i q = x86::load256(p + 32 + 64 * k + 32 * h);
+            const __m256i q = x86::load256(p + kQsOffset + 64 * k + 32 * h);
             w[k] = _mm256_and_si256(q, low4);
             w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
           }
         }
+        if constexpr (kFive) {
+          // Element e's fifth bit is bit e of the row's qh word: byte e / 8 of the word, copied to the lane's 4
+          // bytes, and byte b of register 2 (e / 8) + (e / 4) % 2 tests its own bit.
+          const __m256i qh = x86::load256(p + kQhOffset + 32 * h);
+#pragma GCC unroll 4
+          for (int byte = 0; byte < 4; ++byte) {
+            const __m256i spread = _mm256_shuffle_epi8(
+                qh, _mm256_setr_epi32(byte * 0x01010101, (4 + byte) * 0x01010101, (8 + byte) * 0x01010101,
+                                      (12 + byte) * 0x01010101, byte * 0x01010101, (4 + byte) * 0x01010101,
+                                      (8 + byte) * 0x01010101, (12 + byte) * 0x01010101));
+#pragma GCC unroll 2
+            for (int nib = 0; nib < 2; ++nib) {
+              const __m256i bit = _mm256_set1_epi32(0x08040201 << (4 * nib));
+              const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+              w[2 * byte + nib] = _mm256_or_si256(w[2 * byte + nib], _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+            }
+          }
+        }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
-          const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(BlockQ8_0)) + 2;
-          __m256i s = _mm256_set1_epi32(kQ8 ? 0 : -8 * t.a_sum[c * t.a_sums_stride + i]);
+          const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + offsetof(Partner, qs);
+          __m256i s = _mm256_set1_epi32(kZero == 0 ? 0 : -kZero * t.a_sum[c * t.a_sums_stride + i]);
 #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k) {
             int32_t g;
@@ -141,6 +172,9 @@ struct LanePacked8 {
           }
           const __m256 dy = _mm256_set1_ps(t.a_d[c * t.a_sums_stride + i]);
           acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dx, dy), acc[h][c]);
+          if constexpr (kHasMin) {
+            acc[h][c] = _mm256_fmadd_ps(mx, _mm256_set1_ps(t.a_s[c * t.a_sums_stride + i]), acc[h][c]);
+          }
         }
       }
     }
@@ -352,8 +386,16 @@ void dot_f16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFlo
 void dot_bf16_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadBF16>>(t, rows, cols); }
 void dot_f32_f32(const DotTile& t, int rows, int cols) { detail::dispatch<DotFloat<LoadF32>>(t, rows, cols); }
 
-void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<false>>(t, rows, cols); }
-void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols) { dispatch_packed8<LanePacked8<true>>(t, rows, cols); }
+#define STRATA_AVX2_PACKED_LEGACY(name, format)                    \
+  void dot_##name##_packed(const DotTile& t, int rows, int cols) { \
+    dispatch_packed8<LanePacked8<Legacy::format>>(t, rows, cols);  \
+  }
+STRATA_AVX2_PACKED_LEGACY(q4_0_q8_0, kQ4_0)
+STRATA_AVX2_PACKED_LEGACY(q4_1_q8_1, kQ4_1)
+STRATA_AVX2_PACKED_LEGACY(q5_0_q8_0, kQ5_0)
+STRATA_AVX2_PACKED_LEGACY(q5_1_q8_1, kQ5_1)
+STRATA_AVX2_PACKED_LEGACY(q8_0_q8_0, kQ8_0)
+#undef STRATA_AVX2_PACKED_LEGACY
 void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols) {
   dispatch_packed8<LanePackedQ45K8<false>>(t, rows, cols);
 }

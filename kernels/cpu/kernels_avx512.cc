@@ -14,6 +14,7 @@
 #include "core/quant/block_formats.h"
 #include "kernels/cpu/dot_tile_dispatch.h"
 #include "kernels/cpu/isa_kernels.h"
+#include "kernels/cpu/legacy_format.h"
 
 namespace strata::cpu::avx512 {
 
@@ -82,20 +83,14 @@ struct LaneRows {
 // tile shape, row count and path; lanes of absent rows repeat the last row and are not stored. Weights enter the
 // u8 x s8 dot unsigned: Q4 nibbles q, Q5 q | h << 4, Q8_0 as w + 128 (xor 0x80); the zero point (8, 16, 128; none
 // for the _1 formats) times sum(y) is the dot's starting value.
-enum class Legacy { kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0 };
-
 template <Legacy kFormat>
 struct LaneLegacy {
-  static constexpr bool kQ8 = kFormat == Legacy::kQ8_0;
-  static constexpr bool kFive = kFormat == Legacy::kQ5_0 || kFormat == Legacy::kQ5_1;
-  static constexpr bool kHasMin = kFormat == Legacy::kQ4_1 || kFormat == Legacy::kQ5_1;
+  static constexpr bool kQ8 = LegacyFormat<kFormat>::kQ8;
+  static constexpr bool kFive = LegacyFormat<kFormat>::kFive;
+  static constexpr bool kHasMin = LegacyFormat<kFormat>::kHasMin;
   static constexpr int kZero = kQ8 ? 128 : (kFormat == Legacy::kQ4_0 ? 8 : (kFormat == Legacy::kQ5_0 ? 16 : 0));
-  using Block = std::conditional_t<
-      kFormat == Legacy::kQ4_0, BlockQ4_0,
-      std::conditional_t<kFormat == Legacy::kQ4_1, BlockQ4_1,
-                         std::conditional_t<kFormat == Legacy::kQ5_0, BlockQ5_0,
-                                            std::conditional_t<kFormat == Legacy::kQ5_1, BlockQ5_1, BlockQ8_0>>>>;
-  using Partner = std::conditional_t<kHasMin, BlockQ8_1, BlockQ8_0>;
+  using Block = typename LegacyFormat<kFormat>::Block;
+  using Partner = typename LegacyFormat<kFormat>::Partner;
   static constexpr int64_t kQsOffset = offsetof(Block, qs);
   static constexpr int64_t kPartnerQsOffset = offsetof(Partner, qs);
   static constexpr int kPrefetchStep = 64 / sizeof(Block);

@@ -71,14 +71,13 @@ struct ActivationBuffers {
 // Activation rows in the partner format: [m, a_row_bytes], or x itself for float weights, plus the per-block sums
 // where the kernel takes them. Each row is quantized by the same function whatever m is, so a row's bytes never
 // depend on the batch.
-Activations quantize_activations(const Problem& p, ThreadPool& pool, ActivationBuffers& buf) {
+Activations quantize_activations(const Problem& p, bool sums, ThreadPool& pool, ActivationBuffers& buf) {
   Activations out;
   if (p.wk.quantize == nullptr) {
     out.rows = reinterpret_cast<const uint8_t*>(p.x);
     return out;
   }
   uint8_t* a = scratch(buf.rows, p.m * p.a_row_bytes);
-  const bool sums = p.wk.act_sums;
   const int64_t nb = activation_sums_per_row(p.wk.partner, p.k);
   if (sums) {
     buf.d.resize(p.m * nb);
@@ -341,7 +340,11 @@ absl::Status matmul_group(std::span<const MatmulProduct> products, int64_t k, co
     if (slot == n_quantized) {
       if (n_quantized == 3) return absl::InternalError("matmul: more than 3 activation formats in one group");
       quantized_as[slot] = p.wk.partner;
-      quantized[slot] = quantize_activations(p, pool, act_bufs[slot]);
+      // The block sums when any product of this partner format reads them: a group may mix types with and without
+      // row-lane kernels (AVX2: Q3_K's tiles and Q4_K's row lanes both take Q8_K).
+      bool sums = false;
+      for (const Problem& q : problems) sums = sums || (q.wk.partner == p.wk.partner && q.wk.act_sums);
+      quantized[slot] = quantize_activations(p, sums, pool, act_bufs[slot]);
       ++n_quantized;
     }
     acts[i] = quantized[slot];

@@ -20,28 +20,49 @@ void put_registers(Src src, int regs, uint8_t flip, uint8_t* out) {
   }
 }
 
-// One block of 16 rows of a 32-block format: d, then `regs` registers of the quants (XOR `flip`).
+// One block of 16 rows of a 32-block format: d, (m,) (one register of qh,) then `regs` registers of the quants
+// (XOR `flip`).
 template <typename Block>
 void pack_block(const uint8_t* w, int64_t w_stride, int rows, int64_t i, int regs, uint8_t flip, uint8_t* out) {
   auto block = [&](int r) -> const Block& {
     return reinterpret_cast<const Block*>(w + std::min(r, rows - 1) * w_stride)[i];
   };
   for (int r = 0; r < 16; ++r) std::memcpy(out + 2 * r, &block(r).d, 2);
-  put_registers([&](int r) { return reinterpret_cast<const uint8_t*>(block(r).qs); }, regs, flip, out + 32);
+  out += 32;
+  if constexpr (requires(const Block& b) { b.m; }) {
+    for (int r = 0; r < 16; ++r) std::memcpy(out + 2 * r, &block(r).m, 2);
+    out += 32;
+  }
+  if constexpr (requires(const Block& b) { b.qh; }) {
+    put_registers([&](int r) { return block(r).qh; }, 1, 0, out);
+    out += 64;
+  }
+  put_registers([&](int r) { return reinterpret_cast<const uint8_t*>(block(r).qs); }, regs, flip, out);
+}
+
+template <typename Block>
+void pack_legacy(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, int regs, uint8_t flip, uint8_t* dst) {
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    pack_block<Block>(w, w_stride, rows, i, regs, flip, dst + i * 16 * static_cast<int64_t>(sizeof(Block)));
+  }
 }
 
 }  // namespace
 
 void pack_row_lanes_q4_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
-  for (int64_t i = 0; i < n_blocks; ++i) {
-    pack_block<BlockQ4_0>(w, w_stride, rows, i, 4, 0x00, dst + i * 16 * static_cast<int64_t>(sizeof(BlockQ4_0)));
-  }
+  pack_legacy<BlockQ4_0>(w, w_stride, rows, n_blocks, 4, 0x00, dst);
 }
-
+void pack_row_lanes_q4_1(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  pack_legacy<BlockQ4_1>(w, w_stride, rows, n_blocks, 4, 0x00, dst);
+}
+void pack_row_lanes_q5_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  pack_legacy<BlockQ5_0>(w, w_stride, rows, n_blocks, 4, 0x00, dst);
+}
+void pack_row_lanes_q5_1(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
+  pack_legacy<BlockQ5_1>(w, w_stride, rows, n_blocks, 4, 0x00, dst);
+}
 void pack_row_lanes_q8_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
-  for (int64_t i = 0; i < n_blocks; ++i) {
-    pack_block<BlockQ8_0>(w, w_stride, rows, i, 8, 0x80, dst + i * 16 * static_cast<int64_t>(sizeof(BlockQ8_0)));
-  }
+  pack_legacy<BlockQ8_0>(w, w_stride, rows, n_blocks, 8, 0x80, dst);
 }
 
 namespace {

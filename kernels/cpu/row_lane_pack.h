@@ -1,10 +1,12 @@
-// Portable writers of the packed row-lane layout (WeightLayout::kCpuRowLanes16) of Q4_0, Q8_0, Q4_K-Q6_K: the bytes
-// the AVX-512 packers write, produced without AVX-512, so that CPUs with AVX2 only can pack for their row-lane
-// kernels (which read each 64-byte register of the layout as two 32-byte halves: rows 0-7, 8-15).
+// Portable writers of the packed row-lane layout (WeightLayout::kCpuRowLanes16) of the 32-block formats and Q4_K-Q6_K:
+// the bytes the AVX-512 packers write, produced without AVX-512, so that CPUs with AVX2 only can pack for their
+// row-lane kernels (which read each 64-byte register of the layout as two 32-byte halves: rows 0-7, 8-15).
 //
 // A "register" is 64 bytes in which 32-bit lane r holds 4 bytes of row r; rows past `rows` repeat the last one.
 // Per block of 16 rows:
 //  - Q4_0: the rows' fp16 d (32 bytes, row r at 2r), then 4 registers, qs bytes 4j..4j + 3 in register j.
+//  - Q4_1, Q5_0, Q5_1: d, then (Q4_1, Q5_1) the rows' fp16 m (32 bytes), (Q5_0, Q5_1) one register of the qh words,
+//    then the 4 qs registers as Q4_0's.
 //  - Q8_0: d, then 8 registers the same way for its 32 quants, each byte XOR 0x80 (the quant plus 128, unsigned).
 //  - Q4_K (per super-block): d (32 bytes), dmin (32), 3 registers of the packed scale words, then per quarter j of
 //    qs 8 registers, qs bytes 32j + 4k..32j + 4k + 3 in register k.
@@ -20,6 +22,9 @@ namespace strata::cpu {
 
 // Rows [0, rows) of a GGUF tensor (w_stride bytes apart, n_blocks blocks each) -> one packed group of 16 rows.
 void pack_row_lanes_q4_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
+void pack_row_lanes_q4_1(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
+void pack_row_lanes_q5_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
+void pack_row_lanes_q5_1(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 void pack_row_lanes_q8_0(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 void pack_row_lanes_q4_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);
 void pack_row_lanes_q5_k(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst);

@@ -182,7 +182,8 @@ TEST_P(MatmulTypeTest, PackedWeightsGiveTheSameBits) {
   }
 }
 
-// AVX2 reads the AVX-512 packed layout of Q4_0, Q8_0 and Q4_K-Q6_K (8 rows per register), packed without AVX-512
+// AVX2 reads the AVX-512 packed layout of the 32-block formats and Q4_K-Q6_K (8 rows per register), packed without
+// AVX-512
 // (row_lane_pack.h): the packer writes the AVX-512 packer's bytes, and the AVX2 row-lane kernels match the float64
 // reference, the AVX2 GGUF-layout kernels up to float summation order (2e-5), and their own GEMV / GEMM and thread
 // counts bit for bit.
@@ -191,8 +192,9 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
   const std::string name(ggml_type_info(type)->name);
   if (!isa_supported(Isa::kAvx2)) GTEST_SKIP() << "no AVX2 on this CPU";
   if (packed_weight_bytes(type, 16, 256, Isa::kAvx2) == 0) {
-    EXPECT_TRUE(type != GgmlType::kQ4_0 && type != GgmlType::kQ8_0 && type != GgmlType::kQ4_K &&
-                type != GgmlType::kQ5_K && type != GgmlType::kQ6_K)
+    EXPECT_TRUE(ggml_type_info(type)->block_size != 32 || is_float(type))
+        << name << " should have an AVX2 packed layout";
+    EXPECT_TRUE(type != GgmlType::kQ4_K && type != GgmlType::kQ5_K && type != GgmlType::kQ6_K)
         << name << " should have an AVX2 packed layout";
     return;
   }
@@ -231,11 +233,13 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
 }
 
 // A group (Q/K/V, gate/up) shares the activations' quantization and one pool hand-off: each product must be the
-// bits of matmul alone, with weights of different types, partner formats and layouts in one group.
+// bits of matmul alone, with weights of different types, partner formats and layouts in one group. Q3_K first: on
+// AVX2 it has no row-lane kernel, so the Q8_K activations must still get the block sums Q4_K's packed kernel reads.
 TEST(MatmulGroupTest, EachProductEqualsMatmulAlone) {
   const int64_t k = 512;
-  const GgmlType types[] = {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kF16};
-  const int64_t ns[] = {64, 37, 16, 3, 20};
+  const GgmlType types[] = {GgmlType::kQ3_K, GgmlType::kQ6_K, GgmlType::kQ4_K,
+                            GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kF16};
+  const int64_t ns[] = {32, 37, 64, 16, 3, 20};
   for (Isa isa : available_isas()) {
     for (int64_t m : {1, 4, 9}) {
       std::vector<std::vector<uint8_t>> weights, packed;
@@ -278,7 +282,7 @@ TEST(MatmulTest, PackedWeightsNeedTheirIsa) {
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 64, Isa::kScalar), 0u);
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 16, 48, Isa::kAvx512), 0u);  // k not a multiple of 32
   EXPECT_EQ(packed_weight_bytes(GgmlType::kQ4_0, 17, 64, Isa::kAvx512), 32u * 2 * 18);
-  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ3_K, 16, 256, Isa::kAvx2), 0u);  // AVX2 packs Q4_0, Q8_0, Q4_K-Q6_K
+  EXPECT_EQ(packed_weight_bytes(GgmlType::kQ3_K, 16, 256, Isa::kAvx2), 0u);  // AVX2: the 32-block formats, Q4_K-Q6_K
   ThreadPool pool(1);
   std::vector<uint8_t> w = random_weights(GgmlType::kQ3_K, 16, 256, 5);
   std::vector<float> x = random_activations(1, 256, 6), y(16);
