@@ -44,23 +44,19 @@ const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);
 #if defined(STRATA_CPU_X86)
 const IsaKernels kAvx2 = [] {
   IsaKernels t = STRATA_CPU_TABLE(avx2, Isa::kAvx2);
-  // The AVX-512 layout of the 32-block formats, written without AVX-512 (row_lane_pack.h).
-  t.packs[static_cast<int>(GgmlType::kQ4_0)] = pack_row_lanes_q4_0;
-  t.dots_packed[static_cast<int>(GgmlType::kQ4_0)] = avx2::dot_q4_0_q8_0_packed;
-  t.packs[static_cast<int>(GgmlType::kQ4_1)] = pack_row_lanes_q4_1;
-  t.dots_packed[static_cast<int>(GgmlType::kQ4_1)] = avx2::dot_q4_1_q8_1_packed;
-  t.packs[static_cast<int>(GgmlType::kQ5_0)] = pack_row_lanes_q5_0;
-  t.dots_packed[static_cast<int>(GgmlType::kQ5_0)] = avx2::dot_q5_0_q8_0_packed;
-  t.packs[static_cast<int>(GgmlType::kQ5_1)] = pack_row_lanes_q5_1;
-  t.dots_packed[static_cast<int>(GgmlType::kQ5_1)] = avx2::dot_q5_1_q8_1_packed;
-  t.packs[static_cast<int>(GgmlType::kQ8_0)] = pack_row_lanes_q8_0;
-  t.dots_packed[static_cast<int>(GgmlType::kQ8_0)] = avx2::dot_q8_0_q8_0_packed;
-  t.packs[static_cast<int>(GgmlType::kQ4_K)] = pack_row_lanes_q4_k;
-  t.dots_packed[static_cast<int>(GgmlType::kQ4_K)] = avx2::dot_q4_k_q8_k_packed;
-  t.packs[static_cast<int>(GgmlType::kQ5_K)] = pack_row_lanes_q5_k;
-  t.dots_packed[static_cast<int>(GgmlType::kQ5_K)] = avx2::dot_q5_k_q8_k_packed;
-  t.packs[static_cast<int>(GgmlType::kQ6_K)] = pack_row_lanes_q6_k;
-  t.dots_packed[static_cast<int>(GgmlType::kQ6_K)] = avx2::dot_q6_k_q8_k_packed;
+  // The AVX-512 packed layout, written without AVX-512 (row_lane_pack.h) and read 8 rows per register half.
+#define STRATA_CPU_PACKED_AVX2(type, pack, dot)                      \
+  t.packs[static_cast<int>(GgmlType::type)] = pack_row_lanes_##pack; \
+  t.dots_packed[static_cast<int>(GgmlType::type)] = avx2::dot_##dot##_packed;
+  STRATA_CPU_PACKED_AVX2(kQ4_0, q4_0, q4_0_q8_0)
+  STRATA_CPU_PACKED_AVX2(kQ4_1, q4_1, q4_1_q8_1)
+  STRATA_CPU_PACKED_AVX2(kQ5_0, q5_0, q5_0_q8_0)
+  STRATA_CPU_PACKED_AVX2(kQ5_1, q5_1, q5_1_q8_1)
+  STRATA_CPU_PACKED_AVX2(kQ8_0, q8_0, q8_0_q8_0)
+  STRATA_CPU_PACKED_AVX2(kQ4_K, q4_k, q4_k_q8_k)
+  STRATA_CPU_PACKED_AVX2(kQ5_K, q5_k, q5_k_q8_k)
+  STRATA_CPU_PACKED_AVX2(kQ6_K, q6_k, q6_k_q8_k)
+#undef STRATA_CPU_PACKED_AVX2
   return t;
 }();
 const IsaKernels kAvx512 = [] {
