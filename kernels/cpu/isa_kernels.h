@@ -89,6 +89,8 @@ void dot_q4_1_q8_1_packed(const DotTile& t, int rows, int cols);
 void dot_q5_0_q8_0_packed(const DotTile& t, int rows, int cols);
 void dot_q5_1_q8_1_packed(const DotTile& t, int rows, int cols);
 void dot_q8_0_q8_0_packed(const DotTile& t, int rows, int cols);
+void dot_q2_k_q8_k_packed(const DotTile& t, int rows, int cols);
+void dot_q3_k_q8_k_packed(const DotTile& t, int rows, int cols);
 void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols);
 void dot_q5_k_q8_k_packed(const DotTile& t, int rows, int cols);
 void dot_q6_k_q8_k_packed(const DotTile& t, int rows, int cols);

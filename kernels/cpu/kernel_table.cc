@@ -53,6 +53,8 @@ const IsaKernels kAvx2 = [] {
   STRATA_CPU_PACKED_AVX2(kQ5_0, q5_0, q5_0_q8_0)
   STRATA_CPU_PACKED_AVX2(kQ5_1, q5_1, q5_1_q8_1)
   STRATA_CPU_PACKED_AVX2(kQ8_0, q8_0, q8_0_q8_0)
+  STRATA_CPU_PACKED_AVX2(kQ2_K, q2_k, q2_k_q8_k)
+  STRATA_CPU_PACKED_AVX2(kQ3_K, q3_k, q3_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ4_K, q4_k, q4_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ5_K, q5_k, q5_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ6_K, q6_k, q6_k_q8_k)

@@ -81,6 +81,15 @@ struct DotFloat {
   }
 };
 
+// The accumulators of a 16-row group held as two halves of 8 rows, zeroed.
+template <int C>
+void zero_halves(__m256 acc[2][C]) {
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+}
+
 // The outputs of a 16-row group held as two halves of 8 rows, rows [0, rows) of it.
 template <int C>
 void store_halves(const DotTile& t, int rows, const __m256 acc[2][C]) {
@@ -118,10 +127,7 @@ struct LanePacked8 {
     const int64_t nb = t.n / 32;
     const __m256i low4 = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
     __m256 acc[2][C];
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+    zero_halves<C>(acc);
     for (int64_t i = 0; i < nb; ++i) {
       const uint8_t* p = t.w + i * 16 * kBlockBytes;
       detail::prefetch_ahead(t, p, 16 * kBlockBytes);
@@ -204,6 +210,15 @@ inline void accumulate_scaled(const DotTile& t, int64_t i, int element, int gap,
   }
 }
 
+// sum_g x[g] * bsum[g] over the 16 groups of 16 of one activation super-block, x as int16 pairs: x_pairs[p] holds
+// groups 4 (p / 2) + p % 2 and that + 2, the order of activation_sums' bsum pairs (`pairs`, 8 of them).
+inline __m256i dot_bsums16(const __m256i x_pairs[8], const int32_t* pairs) {
+  __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 8
+  for (int p = 0; p < 8; ++p) sum = _mm256_add_epi32(sum, _mm256_madd_epi16(x_pairs[p], _mm256_set1_epi32(pairs[p])));
+  return sum;
+}
+
 // Q4_K and Q5_K (kFive) on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512
 // LaneQ45K does for 16 (Q5_K: each quant's fifth bit from the transposed qh, bits 2j and 2j + 1 for quarter j): per
 // super-block and output lane, exactly in int32,
@@ -222,10 +237,7 @@ struct LanePackedQ45K8 {
     const __m256i mask1 = _mm256_set1_epi32(0x3f3f3f3f), mask2 = _mm256_set1_epi32(0x0f0f0f0f),
                   mask3 = _mm256_set1_epi32(0x03030303), low8 = _mm256_set1_epi32(0xFF);
     __m256 acc[2][C];
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+    zero_halves<C>(acc);
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       const uint8_t* p = t.w + i * 16 * kBlockBytes;
 #pragma GCC unroll 1
@@ -323,10 +335,7 @@ struct LanePackedQ6K8 {
   template <int C>
   static void run(const DotTile& t, int rows) {
     __m256 acc[2][C];
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
+    zero_halves<C>(acc);
     for (int64_t i = 0; i < t.n / kQK_K; ++i) {
       const uint8_t* p = t.w + i * 16 * kBlockBytes;
 #pragma GCC unroll 1
@@ -355,15 +364,110 @@ struct LanePackedQ6K8 {
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
-          const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i + 4;
-          __m256i offset = _mm256_setzero_si256();
-#pragma GCC unroll 8
-          for (int q = 0; q < 8; ++q) {
-            offset = _mm256_add_epi32(offset, _mm256_madd_epi16(sc_pairs[q], _mm256_set1_epi32(pairs[q])));
-          }
+          const __m256i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
           const __m256i s = _mm256_sub_epi32(sumi[c], _mm256_slli_epi32(offset, 5));
           const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
           acc[hr][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, yd), acc[hr][c]);
+        }
+      }
+    }
+    store_halves<C>(t, rows, acc);
+  }
+};
+
+// Q2_K and Q3_K (kThree) on the packed row-lane layout (row_lane_pack.h), 8 rows per register half, as the AVX-512
+// LaneQ23K does for 16 (see there for the integer formulas).
+template <bool kThree>
+struct LanePackedQ23K8 {
+  static constexpr int64_t kBlockBytes = kThree ? sizeof(BlockQ3_K) : sizeof(BlockQ2_K);
+  static constexpr int64_t kScaleOffset = kThree ? 32 : 64;
+  static constexpr int64_t kQsOffset = kThree ? 736 : 320;
+
+  template <int C>
+  static void run(const DotTile& t, int rows) {
+    const __m256i three = _mm256_set1_epi8(3), low4 = _mm256_set1_epi8(0x0F), bit2 = _mm256_set1_epi8(4);
+    const __m256i byte_pairs = _mm256_set1_epi32(0x00FF00FF);
+    __m256 acc[2][C];
+    zero_halves<C>(acc);
+    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
+      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+#pragma GCC unroll 1
+      for (int hr = 0; hr < 2; ++hr) {  // rows 8 hr..8 hr + 7
+        if (hr == 0) detail::prefetch_ahead(t, p, kQsOffset);
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * hr)));
+        // Per group as bytes (register q: groups 4q..4q + 3): Q2_K scale | min << 4, Q3_K the 6-bit scale.
+        __m256i sc[4], pairs[8];
+        if constexpr (kThree) {
+          __m256i pw[3];
+#pragma GCC unroll 3
+          for (int q = 0; q < 3; ++q) pw[q] = x86::load256(p + kScaleOffset + 64 * q + 32 * hr);
+          const __m256i m1 = _mm256_set1_epi32(0x03030303), m2 = _mm256_set1_epi32(0x0f0f0f0f);
+          const __m256i lo_nib[4] = {pw[0], pw[1], _mm256_srli_epi32(pw[0], 4), _mm256_srli_epi32(pw[1], 4)};
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q) {
+            sc[q] = _mm256_or_si256(_mm256_and_si256(lo_nib[q], m2),
+                                    _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw[2], 2 * q), m1), 4));
+          }
+        } else {
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q) sc[q] = x86::load256(p + kScaleOffset + 64 * q + 32 * hr);
+        }
+        // Int16 pairs (groups 4q, 4q + 2) and (4q + 1, 4q + 3), as activation_sums pairs the bsums: Q2_K the mins,
+        // Q3_K the scales minus 32.
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q) {
+          const __m256i x = kThree ? sc[q] : _mm256_and_si256(_mm256_srli_epi32(sc[q], 4), low4);
+          pairs[2 * q] = _mm256_and_si256(x, byte_pairs);
+          pairs[2 * q + 1] = _mm256_and_si256(_mm256_srli_epi32(x, 8), byte_pairs);
+          if constexpr (kThree) {
+            pairs[2 * q] = _mm256_sub_epi16(pairs[2 * q], _mm256_set1_epi16(32));
+            pairs[2 * q + 1] = _mm256_sub_epi16(pairs[2 * q + 1], _mm256_set1_epi16(32));
+          }
+        }
+        auto lane_scale = [&](int g) {
+          const __m256i byte = _mm256_srli_epi32(sc[g / 4], 8 * (g % 4));
+          return kThree ? _mm256_sub_epi32(_mm256_and_si256(byte, _mm256_set1_epi32(0xFF)), _mm256_set1_epi32(32))
+                        : _mm256_and_si256(byte, _mm256_set1_epi32(0x0F));
+        };
+        __m256i sumi[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          if (hr == 0) detail::prefetch_ahead(t, p + kQsOffset + 512 * h, 512);
+          __m256i q[8];
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) q[k] = x86::load256(p + kQsOffset + 512 * h + 64 * k + 32 * hr);
+#pragma GCC unroll 4
+          for (int s = 0; s < 4; ++s) {
+            __m256i w[8];
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; ++k) {
+              w[k] = _mm256_and_si256(_mm256_srli_epi16(q[k], 2 * s), three);
+              if constexpr (kThree) {
+                // The high bit (bit 4h + s of each hmask byte) moved to bit 2, inside its byte.
+                const __m256i hm = x86::load256(p + 224 + 64 * k + 32 * hr);
+                const int up = 2 - (4 * h + s);
+                const __m256i high = up >= 0 ? _mm256_slli_epi16(hm, up) : _mm256_srli_epi16(hm, -up);
+                w[k] = _mm256_or_si256(w[k], _mm256_and_si256(high, bit2));
+              }
+            }
+            accumulate_scaled<C, 4>(t, i, 128 * h + 32 * s, 16, w, w + 4, lane_scale(8 * h + 2 * s),
+                                    lane_scale(8 * h + 2 * s + 1), sumi);
+          }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+          const __m256i bsum_dot = dot_bsums16(pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
+          const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
+          if constexpr (kThree) {
+            const __m256i s = _mm256_sub_epi32(sumi[c], _mm256_slli_epi32(bsum_dot, 2));
+            acc[hr][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, yd), acc[hr][c]);
+          } else {
+            const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * hr)));
+            acc[hr][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_mul_ps(d, yd), acc[hr][c]);
+            acc[hr][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(bsum_dot), _mm256_mul_ps(dmin, yd), acc[hr][c]);
+          }
         }
       }
     }
@@ -396,6 +500,12 @@ STRATA_AVX2_PACKED_LEGACY(q5_0_q8_0, kQ5_0)
 STRATA_AVX2_PACKED_LEGACY(q5_1_q8_1, kQ5_1)
 STRATA_AVX2_PACKED_LEGACY(q8_0_q8_0, kQ8_0)
 #undef STRATA_AVX2_PACKED_LEGACY
+void dot_q2_k_q8_k_packed(const DotTile& t, int rows, int cols) {
+  dispatch_packed8<LanePackedQ23K8<false>>(t, rows, cols);
+}
+void dot_q3_k_q8_k_packed(const DotTile& t, int rows, int cols) {
+  dispatch_packed8<LanePackedQ23K8<true>>(t, rows, cols);
+}
 void dot_q4_k_q8_k_packed(const DotTile& t, int rows, int cols) {
   dispatch_packed8<LanePackedQ45K8<false>>(t, rows, cols);
 }
