@@ -8,6 +8,7 @@
 
 #include "core/quant/block_formats.h"
 #include "core/quant/fp16.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/isa_kernels.h"
 #include "kernels/cpu/row_lane_pack.h"
 
@@ -187,11 +188,7 @@ void activation_sums(GgmlType partner, const uint8_t* a_row, int64_t k, float* d
   }
   const bool has_s = partner == GgmlType::kQ8_1;
 #if defined(STRATA_CPU_X86)
-  static const bool avx2 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-  }();
-  if (avx2) {
+  if (isa_supported(Isa::kAvx2)) {  // AVX2, FMA, F16C (cpu_features.h)
     if (has_s) {
       block_sums_avx2<sizeof(BlockQ8_1), true>(a_row, k / 32, d, sum, s);
     } else {
