@@ -19,7 +19,12 @@ absl::StatusOr<std::unique_ptr<LocalModel>> LocalModel::load(const std::string& 
   const int64_t n_blocks = (kv_tokens + options.block_size - 1) / options.block_size;
   STRATA_ASSIGN_OR_RETURN(m->cache,
                           KvCache::create(*m->backend, m->config, m->config.n_layer, n_blocks, options.block_size));
-  m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->cache, *m->backend);
+  Backend* forward_backend = m->backend.get();
+  if (options.profile) {
+    m->profiler = std::make_unique<ProfilingBackend>(*m->backend);
+    forward_backend = m->profiler.get();
+  }
+  m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->cache, *forward_backend);
   return m;
 }
 

@@ -11,6 +11,7 @@
 #include "core/model/model_config.h"
 #include "core/tokenizer/tokenizer.h"
 #include "kernels/cpu/cpu_backend.h"
+#include "kernels/profiling_backend.h"
 #include "worker/shard/kv_cache.h"
 #include "worker/shard/model_weights.h"
 #include "worker/shard/transformer.h"
@@ -21,6 +22,7 @@ struct LocalModelOptions {
   int threads = 0;          // <= 0: all cores this process may use
   int64_t kv_tokens = 0;    // KV cache capacity in tokens, over all sequences (0: the model's context, <= 4096)
   int64_t block_size = 16;  // tokens per KV block
+  bool profile = false;     // run the forward pass through a ProfilingBackend (`profiler`)
 };
 
 struct LocalModel {
@@ -28,6 +30,7 @@ struct LocalModel {
   ModelConfig config;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<cpu::CpuBackend> backend;
+  std::unique_ptr<ProfilingBackend> profiler;  // with LocalModelOptions::profile: wraps `backend` for the forward
   ModelWeights weights;
   std::unique_ptr<KvCache> cache;
   std::unique_ptr<Transformer> transformer;

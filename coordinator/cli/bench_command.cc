@@ -25,6 +25,7 @@ struct BenchOptions {
   int threads = 2;
   int repetitions = 3;
   bool skip_bandwidth = false;
+  bool profile = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -61,6 +62,7 @@ int run_bench(const BenchOptions& o) {
   LocalModelOptions lo;
   lo.threads = o.threads;
   lo.kv_tokens = std::max(o.n_prompt, o.n_gen) + 16;
+  lo.profile = o.profile;
   auto loaded = LocalModel::load(o.model_path, lo);
   if (!loaded.ok()) return fail(loaded.status());
   LocalModel& model = **loaded;
@@ -93,6 +95,7 @@ int run_bench(const BenchOptions& o) {
       if (rep >= 0) pp_tps.push_back(o.n_prompt / sec);
     }
     if (o.n_gen > 0) {
+      if (model.profiler) model.profiler->set_enabled(rep >= 0);
       SequenceBlocks blocks(allocator, static_cast<int32_t>(model.block_size));
       if (absl::Status s = blocks.reserve(o.n_gen); !s.ok()) return fail(s);
       int32_t next = token(rng);
@@ -105,6 +108,7 @@ int run_bench(const BenchOptions& o) {
       }
       const double sec = std::chrono::duration<double>(Clock::now() - start).count();
       if (rep >= 0) tg_tps.push_back(o.n_gen / sec);
+      if (model.profiler) model.profiler->set_enabled(false);
     }
   }
   if (!pp_tps.empty()) {
@@ -124,6 +128,12 @@ int run_bench(const BenchOptions& o) {
           model.backend->num_threads(), bandwidth_before, after, 100.0 * gbs / peak);
     }
     std::printf("\n");
+    if (model.profiler) {
+      const int64_t tokens = o.n_gen * o.repetitions;
+      std::printf("\ndecode profile, per token (%lld tokens; every op synchronized, so slower than unprofiled):\n%s",
+                  static_cast<long long>(tokens), model.profiler->report(tokens).c_str());
+      std::printf("%-52s %8s %10s %10.3f\n", "forward (ops + host work between them)", "", "", 1e3 / tg.mean);
+    }
   }
   return 0;
 }
@@ -145,6 +155,7 @@ void register_bench_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--no-bandwidth", o->skip_bandwidth, "Skip measuring the machine's read bandwidth");
+  cmd->add_flag("--profile", o->profile, "Time every op of the decode runs and print where a token's time goes");
   cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });
 }
 
