@@ -1,5 +1,6 @@
 #include "kernels/cpu/kernel_table.h"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(STRATA_CPU_X86)
@@ -78,6 +79,11 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ5_K, q5_k_q8_k)
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
+  // Every packed kernel reads 1 or 2 groups side by side (DotTile::streams); two are faster for the 32-block
+  // formats (quant_matmul.cc).
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0}) {
+    t.gemv_streams[static_cast<int>(type)] = 2;
+  }
   return t;
 }();
 #else
@@ -129,6 +135,7 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
   wk.dot_packed = dots_packed[static_cast<int>(type)];
   // The kernels with a packed layout are the row-lane kernels, and those read the activation sums.
   wk.act_sums = wk.pack != nullptr;
+  wk.gemv_streams = std::max(1, gemv_streams[static_cast<int>(type)]);
   return wk;
 }
 

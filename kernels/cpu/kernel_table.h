@@ -26,6 +26,8 @@ struct WeightKernel {
   PackRowsFn pack = nullptr;
   DotTileFn dot_packed = nullptr;
   bool act_sums = false;  // dot and dot_packed read DotTile::a_d / a_sum / a_s (the row-lane kernels: pack is set)
+  // Packed groups the GEMV (at most kGemvMaxRows columns) reads side by side through DotTile::streams: 1 or 2.
+  int gemv_streams = 1;
 };
 
 struct IsaKernels {
@@ -44,6 +46,7 @@ struct IsaKernels {
   DotTileFn dot_bf16 = nullptr;
   PackRowsFn packs[16] = {};  // indexed like dots; null where the ISA has no packed layout
   DotTileFn dots_packed[16] = {};
+  int gemv_streams[16] = {};  // WeightKernel::gemv_streams, where above 1
 };
 
 // Values per activation row in each of DotTile::a_d / a_sum / a_s for `partner` (Q8_0, Q8_1 or Q8_K).

@@ -177,90 +177,121 @@ struct LaneLegacy {
     }
   }
 
-  // kPacked: t.w is a packed group of 16 rows (pack_block per block), read as one sequential stream.
+  static constexpr int64_t kBlockElements = 32;
+
+  // Adds block i of the tile to acc (see run_lanes); kPacked: t.w is a packed group of 16 rows (pack_block per
+  // block), read as one sequential stream.
   template <bool kPacked, int C>
-  static void run(const DotTile& t, int rows) {
+  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
     // GEMV-sized tiles split each dot in two chains and (Q4) take the cheaper nibble split; wider ones amortize the
     // shift over their columns and would pay the extra add per column instead. Every variant gives the same
     // integers, so the same bits.
     constexpr bool kSplit = C <= 2;
     constexpr bool kHigh16 = kSplit && !kQ8 && !kFive;
-    const int64_t nb = t.n / 32;
-    const LaneRows lr(t, rows);
-    __m512 acc[C];
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < nb; ++i) {
-      Raw raw;
-      if constexpr (kPacked) {
-        const uint8_t* p = t.w + i * 16 * kBlockBytes;
-        prefetch_ahead(t, p, 16 * kBlockBytes);
-        load_packed(p, raw);
-      } else {
-        const int64_t off = i * kBlockBytes;
-        // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of
-        // at most 64 bytes still touch every line): 16 per block would take a third of the load slots.
-        // Prefetching the next tile in address order instead arrives too late for its first blocks (1-thread
-        // Q4_0: 9.3 vs 10.3 GB/s).
-        if (i % kPrefetchStep == 0) {
+    Raw raw;
+    if constexpr (kPacked) {
+      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+      prefetch_ahead(t, p, 16 * kBlockBytes);
+      load_packed(p, raw);
+    } else {
+      const int64_t off = i * kBlockBytes;
+      // GEMV: each row's stream, one row tile ahead. One prefetch per row every kPrefetchStep blocks (steps of at
+      // most 64 bytes still touch every line): 16 per block would take a third of the load slots. Prefetching the
+      // next tile in address order instead arrives too late for its first blocks (1-thread Q4_0: 9.3 vs 10.3 GB/s).
+      if (i % kPrefetchStep == 0) {
 #pragma GCC unroll 16
-          for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, 1);
-        }
-        gather(lr, t.w, off, raw);
+        for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, 1);
       }
-      __m512 dx, mx;
-      __m512i wq[8];
-      decode<kHigh16>(raw, dx, mx, wq);
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
-        auto group = [&](int k) {
-          int32_t g;
-          std::memcpy(&g, yq + 4 * k, 4);
-          return _mm512_set1_epi32(g);
-        };
-        // The zero point times the activation block's sum starts the dot (kZero is a power of two).
-        const int32_t y_sum = t.a_sum[c * t.a_sums_stride + i];
-        __m512i s = _mm512_set1_epi32(kZero == 0 ? 0 : -(y_sum * kZero));
-        if constexpr (kSplit) {
-          // Two chains of 4: GEMV has no other columns to overlap the dot latency with. With kHigh16 every term of
-          // `high` is a multiple of 16, so the shift is exact.
-          __m512i high = _mm512_setzero_si512();
-#pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k) {
-            s = _mm512_dpbusd_epi32(s, wq[k], group(k));
-            high = _mm512_dpbusd_epi32(high, wq[k + 4], group(k + 4));
-          }
-          s = _mm512_add_epi32(s, kHigh16 ? _mm512_srai_epi32(high, 4) : high);
-        } else {
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, wq[k], group(k));
-        }
-        const __m512 dy = _mm512_set1_ps(t.a_d[c * t.a_sums_stride + i]);
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dx, dy), acc[c]);
-        if constexpr (kHasMin) acc[c] = _mm512_fmadd_ps(mx, _mm512_set1_ps(t.a_s[c * t.a_sums_stride + i]), acc[c]);
-      }
+      gather(lr, t.w, off, raw);
     }
-    const __mmask16 store = tail_mask16(rows);
+    __m512 dx, mx;
+    __m512i wq[8];
+    decode<kHigh16>(raw, dx, mx, wq);
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+    for (int c = 0; c < C; ++c) {
+      const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + kPartnerQsOffset;
+      auto group = [&](int k) {
+        int32_t g;
+        std::memcpy(&g, yq + 4 * k, 4);
+        return _mm512_set1_epi32(g);
+      };
+      // The zero point times the activation block's sum starts the dot (kZero is a power of two).
+      const int32_t y_sum = t.a_sum[c * t.a_sums_stride + i];
+      __m512i s = _mm512_set1_epi32(kZero == 0 ? 0 : -(y_sum * kZero));
+      if constexpr (kSplit) {
+        // Two chains of 4: GEMV has no other columns to overlap the dot latency with. With kHigh16 every term of
+        // `high` is a multiple of 16, so the shift is exact.
+        __m512i high = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+          s = _mm512_dpbusd_epi32(s, wq[k], group(k));
+          high = _mm512_dpbusd_epi32(high, wq[k + 4], group(k + 4));
+        }
+        s = _mm512_add_epi32(s, kHigh16 ? _mm512_srai_epi32(high, 4) : high);
+      } else {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, wq[k], group(k));
+      }
+      const __m512 dy = _mm512_set1_ps(t.a_d[c * t.a_sums_stride + i]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dx, dy), acc[c]);
+      if constexpr (kHasMin) acc[c] = _mm512_fmadd_ps(mx, _mm512_set1_ps(t.a_s[c * t.a_sums_stride + i]), acc[c]);
+    }
   }
 };
 
-// Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter.
+// A row-lane tile: kernel K's blocks in order for `rows` rows (one packed group, or gathered from the GGUF rows)
+// against C activation rows. S > 1 (packed GEMV, DotTile::streams): S full groups, block i of each in turn; each
+// output's arithmetic is the same as with S = 1.
+template <class K, bool kPacked, int C, int S>
+void run_lanes(const DotTile& t, int rows) {
+  static_assert(S == 1 || kPacked);
+  const LaneRows lr(t, rows);
+  DotTile ts[S];
+  __m512 acc[S][C];
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s) {
+    ts[s] = t;
+    ts[s].w = t.w + s * t.stream_w_stride;
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[s][c] = _mm512_setzero_ps();
+  }
+  const int64_t nb = t.n / K::kBlockElements;
+  for (int64_t i = 0; i < nb; ++i) {
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s) K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
+  }
+  const __mmask16 store = tail_mask16(rows);
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + s * t.stream_y_stride + c * t.ldy, store, acc[s][c]);
+}
+
+// Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter, and in
+// the packed GEMV (at most kGemvCols columns) the stream count, 1 or 2.
+inline constexpr int kGemvCols = 4;
+
 template <class K, bool kPacked>
 void dispatch_lanes(const DotTile& t, int rows, int cols) {
   static_assert(kTileRows == 16 && kTileRowsK == 16);
   using Fn = void (*)(const DotTile&, int);
+  if constexpr (kPacked) {
+    static constexpr std::array<Fn, kGemvCols> kTwoStreams = []<size_t... I>(std::index_sequence<I...>) {
+      return std::array<Fn, kGemvCols>{&run_lanes<K, true, I + 1, 2>...};
+    }
+    (std::make_index_sequence<kGemvCols>());
+    if (t.streams == 2 && cols <= kGemvCols) {
+      kTwoStreams[cols - 1](t, rows);
+      return;
+    }
+  }
   static constexpr std::array<Fn, kTileCols> kTable = []<size_t... I>(std::index_sequence<I...>) {
-    return std::array<Fn, kTileCols>{&K::template run<kPacked, I + 1>...};
+    return std::array<Fn, kTileCols>{&run_lanes<K, kPacked, I + 1, 1>...};
   }
   (std::make_index_sequence<kTileCols>());
   kTable[cols - 1](t, rows);
 }
 
-// Rows [0, rows) of a GGUF tensor (w_stride bytes apart, n_blocks blocks each) -> one packed group: per block, the
-// registers the GGUF path would assemble for it, in the order the packed path loads them.
 template <class K>
 void pack_lanes(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, uint8_t* dst) {
   DotTile t;
@@ -358,117 +389,109 @@ struct LaneQ45K {
     }
   }
 
+  static constexpr int64_t kBlockElements = kQK_K;
+
+  // Adds super-block i of the tile to acc (see run_lanes).
   template <bool kPacked, int C>
-  static void run(const DotTile& t, int rows) {
-    const LaneRows lr(t, rows);
+  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
-    __m512 acc[C];
+    const int64_t off = i * kBlockBytes;
+    const uint8_t* packed = t.w + 16 * off;
+    Header h;
+    fetch_header<LaneQ45K, kPacked>(t, lr, i, h);
+    const __m512 d = _mm512_cvtph_ps(h.d);
+    const __m512 dmin = _mm512_cvtph_ps(h.dmin);
+    // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
+    const __m512i* pw = h.pw;
+    const __m512i mask1 = _mm512_set1_epi32(0x3f3f3f3f), mask2 = _mm512_set1_epi32(0x0f0f0f0f),
+                  mask3 = _mm512_set1_epi32(0x03030303);
+    const __m512i sc[2] = {_mm512_and_si512(pw[0], mask1),
+                           _mm512_or_si512(_mm512_and_si512(pw[2], mask2),
+                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[0], 6), mask3), 4))};
+    const __m512i mn_lo = _mm512_and_si512(pw[1], mask1);
+    const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw[2], 4), mask2),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[1], 6), mask3), 4));
+    // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7).
+    const __m512i mins[4] = {
+        _mm512_and_si512(mn_lo, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8), byte_pairs),
+        _mm512_and_si512(mn_hi, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8), byte_pairs)};
+    // The high nibbles enter the dots in place (x & 0xF0: 16 times their value), which saves a shift per
+    // register; their scaled sums are divided by 16 once per super-block, exactly, since every term is a multiple
+    // of 16 (|sum| < 4 * 240 * 128 * 32 * 63 < 2^31).
+    __m512i sumi[C], sumi_hi16[C];
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const int64_t off = i * kBlockBytes;
-      const uint8_t* packed = t.w + 16 * off;
-      Header h;
-      fetch_header<LaneQ45K, kPacked>(t, lr, i, h);
-      const __m512 d = _mm512_cvtph_ps(h.d);
-      const __m512 dmin = _mm512_cvtph_ps(h.dmin);
-      // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
-      const __m512i* pw = h.pw;
-      const __m512i mask1 = _mm512_set1_epi32(0x3f3f3f3f), mask2 = _mm512_set1_epi32(0x0f0f0f0f),
-                    mask3 = _mm512_set1_epi32(0x03030303);
-      const __m512i sc[2] = {
-          _mm512_and_si512(pw[0], mask1),
-          _mm512_or_si512(_mm512_and_si512(pw[2], mask2),
-                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[0], 6), mask3), 4))};
-      const __m512i mn_lo = _mm512_and_si512(pw[1], mask1);
-      const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw[2], 4), mask2),
-                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[1], 6), mask3), 4));
-      // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7).
-      const __m512i mins[4] = {
-          _mm512_and_si512(mn_lo, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8), byte_pairs),
-          _mm512_and_si512(mn_hi, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8), byte_pairs)};
-      // The high nibbles enter the dots in place (x & 0xF0: 16 times their value), which saves a shift per
-      // register; their scaled sums are divided by 16 once per super-block, exactly, since every term is a multiple
-      // of 16 (|sum| < 4 * 240 * 128 * 32 * 63 < 2^31).
-      __m512i sumi[C], sumi_hi16[C];
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) sumi[c] = sumi_hi16[c] = _mm512_setzero_si512();
+    for (int c = 0; c < C; ++c) sumi[c] = sumi_hi16[c] = _mm512_setzero_si512();
 #pragma GCC unroll 1
-      for (int j = 0; j < 4; ++j) {
-        // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
-        __m512i lo[8], hi[8];
-        if constexpr (kPacked) {
-          prefetch_ahead(t, packed + kPackedQsOffset + 512 * j, 512);
-          load_quants(packed, j, lo);
-        } else {
-          gather_quants(lr, off, j, lo);
+    for (int j = 0; j < 4; ++j) {
+      // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
+      __m512i lo[8], hi[8];
+      if constexpr (kPacked) {
+        prefetch_ahead(t, packed + kPackedQsOffset + 512 * j, 512);
+        load_quants(packed, j, lo);
+      } else {
+        gather_quants(lr, off, j, lo);
+      }
+      if constexpr (kFive) {
+        // Bits 2j and 2j + 1 of each qh byte to bit 0 and 1 (16-bit shifts: what crosses into the byte below is
+        // masked off), then to bit 4, the fifth bit of the quant: q | (bits & 0x10) in one ternary op.
+        const __m128i count = _mm_cvtsi32_si128(2 * j);
+        const __m512i bit4 = _mm512_set1_epi8(0x10);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          const __m512i bits = _mm512_srl_epi16(h.qh[k], count);
+          hi[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4),
+                                            _mm512_slli_epi16(bits, 3), bit4, 0xF8);
+          lo[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo[k], low4), _mm512_slli_epi16(bits, 4), bit4, 0xF8);
         }
-        if constexpr (kFive) {
-          // Bits 2j and 2j + 1 of each qh byte to bit 0 and 1 (16-bit shifts: what crosses into the byte below is
-          // masked off), then to bit 4, the fifth bit of the quant: q | (bits & 0x10) in one ternary op.
-          const __m128i count = _mm_cvtsi32_si128(2 * j);
-          const __m512i bit4 = _mm512_set1_epi8(0x10);
+      } else {
 #pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            const __m512i bits = _mm512_srl_epi16(h.qh[k], count);
-            hi[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4),
-                                              _mm512_slli_epi16(bits, 3), bit4, 0xF8);
-            lo[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo[k], low4), _mm512_slli_epi16(bits, 4), bit4, 0xF8);
-          }
-        } else {
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            hi[k] = _mm512_andnot_si512(low4, lo[k]);
-            lo[k] = _mm512_and_si512(lo[k], low4);
-          }
-        }
-        const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
-        const __m512i sc_b = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), _mm512_set1_epi32(0xFF));
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) {
-          const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
-          // GEMV-sized tiles run each dot as two chains of 4 (no other columns to overlap the latency with).
-          constexpr int kChains = C <= 2 ? 2 : 1;
-          __m512i sa[kChains], sb[kChains];
-#pragma GCC unroll 2
-          for (int h = 0; h < kChains; ++h) sa[h] = sb[h] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            int32_t ga, gb;
-            std::memcpy(&ga, yq + 4 * k, 4);
-            std::memcpy(&gb, yq + 32 + 4 * k, 4);
-            sa[k % kChains] = _mm512_dpbusd_epi32(sa[k % kChains], lo[k], _mm512_set1_epi32(ga));
-            sb[k % kChains] = _mm512_dpbusd_epi32(sb[k % kChains], hi[k], _mm512_set1_epi32(gb));
-          }
-          if constexpr (kChains == 2) {
-            sa[0] = _mm512_add_epi32(sa[0], sa[1]);
-            sb[0] = _mm512_add_epi32(sb[0], sb[1]);
-          }
-          sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(sa[0], sc_a));
-          sumi_hi16[c] = _mm512_add_epi32(sumi_hi16[c], _mm512_mullo_epi32(sb[0], sc_b));
+        for (int k = 0; k < 8; ++k) {
+          hi[k] = _mm512_andnot_si512(low4, lo[k]);
+          lo[k] = _mm512_and_si512(lo[k], low4);
         }
       }
+      const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
+      const __m512i sc_b = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), _mm512_set1_epi32(0xFF));
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        // Q4_K's high nibbles entered in place (16 times their value); Q5_K's were shifted down with their bit.
-        sumi[c] = _mm512_add_epi32(sumi[c], kFive ? sumi_hi16[c] : _mm512_srai_epi32(sumi_hi16[c], 4));
-        // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
-        const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
-        const __m512i summ =
-            _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(mins[0], _mm512_set1_epi32(pairs[0])),
-                                              _mm512_madd_epi16(mins[1], _mm512_set1_epi32(pairs[1]))),
-                             _mm512_add_epi32(_mm512_madd_epi16(mins[2], _mm512_set1_epi32(pairs[2])),
-                                              _mm512_madd_epi16(mins[3], _mm512_set1_epi32(pairs[3]))));
-        const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-        const __m512 yd = _mm512_set1_ps(y.d);
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
-        acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[c]);
+        const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
+        // GEMV-sized tiles run each dot as two chains of 4 (no other columns to overlap the latency with).
+        constexpr int kChains = C <= 2 ? 2 : 1;
+        __m512i sa[kChains], sb[kChains];
+#pragma GCC unroll 2
+        for (int h = 0; h < kChains; ++h) sa[h] = sb[h] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          int32_t ga, gb;
+          std::memcpy(&ga, yq + 4 * k, 4);
+          std::memcpy(&gb, yq + 32 + 4 * k, 4);
+          sa[k % kChains] = _mm512_dpbusd_epi32(sa[k % kChains], lo[k], _mm512_set1_epi32(ga));
+          sb[k % kChains] = _mm512_dpbusd_epi32(sb[k % kChains], hi[k], _mm512_set1_epi32(gb));
+        }
+        if constexpr (kChains == 2) {
+          sa[0] = _mm512_add_epi32(sa[0], sa[1]);
+          sb[0] = _mm512_add_epi32(sb[0], sb[1]);
+        }
+        sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(sa[0], sc_a));
+        sumi_hi16[c] = _mm512_add_epi32(sumi_hi16[c], _mm512_mullo_epi32(sb[0], sc_b));
       }
     }
-    const __mmask16 store = tail_mask16(rows);
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+    for (int c = 0; c < C; ++c) {
+      // Q4_K's high nibbles entered in place (16 times their value); Q5_K's were shifted down with their bit.
+      sumi[c] = _mm512_add_epi32(sumi[c], kFive ? sumi_hi16[c] : _mm512_srai_epi32(sumi_hi16[c], 4));
+      // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
+      const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
+      const __m512i summ = _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(mins[0], _mm512_set1_epi32(pairs[0])),
+                                                             _mm512_madd_epi16(mins[1], _mm512_set1_epi32(pairs[1]))),
+                                            _mm512_add_epi32(_mm512_madd_epi16(mins[2], _mm512_set1_epi32(pairs[2])),
+                                                             _mm512_madd_epi16(mins[3], _mm512_set1_epi32(pairs[3]))));
+      const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
+      const __m512 yd = _mm512_set1_ps(y.d);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
+      acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[c]);
+    }
   }
 };
 using LaneQ4K = LaneQ45K<false>;
@@ -597,84 +620,78 @@ struct LaneQ23K {
     }
   }
 
+  static constexpr int64_t kBlockElements = kQK_K;
+
+  // Adds super-block i of the tile to acc (see run_lanes).
   template <bool kPacked, int C>
-  static void run(const DotTile& t, int rows) {
-    const LaneRows lr(t, rows);
+  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
     const __m512i three = _mm512_set1_epi8(3), low4 = _mm512_set1_epi8(0x0F), bit2 = _mm512_set1_epi8(4);
     const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
-    __m512 acc[C];
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const int64_t off = i * kBlockBytes;
-      const uint8_t* packed = t.w + 16 * off;
-      Header hd;
-      fetch_header<LaneQ23K, kPacked>(t, lr, i, hd);
-      const __m512 d = _mm512_cvtph_ps(hd.d);
-      // Per group as int16 pairs (groups 4q, 4q + 2) and (4q + 1, 4q + 3), as activation_sums pairs the bsums:
-      // Q2_K its min, Q3_K its scale minus 32.
-      __m512i sc[4], pairs[8];
+    const int64_t off = i * kBlockBytes;
+    const uint8_t* packed = t.w + 16 * off;
+    Header hd;
+    fetch_header<LaneQ23K, kPacked>(t, lr, i, hd);
+    const __m512 d = _mm512_cvtph_ps(hd.d);
+    // Per group as int16 pairs (groups 4q, 4q + 2) and (4q + 1, 4q + 3), as activation_sums pairs the bsums:
+    // Q2_K its min, Q3_K its scale minus 32.
+    __m512i sc[4], pairs[8];
 #pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q) sc[q] = hd.sc[q];
-      if constexpr (kThree) unpack_q3_scales(hd.sc, sc);
+    for (int q = 0; q < 4; ++q) sc[q] = hd.sc[q];
+    if constexpr (kThree) unpack_q3_scales(hd.sc, sc);
 #pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q) {
-        if constexpr (kThree) {
-          const __m512i thirty_two = _mm512_set1_epi16(32);
-          pairs[2 * q] = _mm512_sub_epi16(_mm512_and_si512(sc[q], byte_pairs), thirty_two);
-          pairs[2 * q + 1] = _mm512_sub_epi16(_mm512_and_si512(_mm512_srli_epi32(sc[q], 8), byte_pairs), thirty_two);
-        } else {
-          const __m512i m = _mm512_and_si512(_mm512_srli_epi32(sc[q], 4), low4);
-          pairs[2 * q] = _mm512_and_si512(m, byte_pairs);
-          pairs[2 * q + 1] = _mm512_and_si512(_mm512_srli_epi32(m, 8), byte_pairs);
-        }
-      }
-      __m512i sumi[C];
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        __m512i q[8];
-        if constexpr (kPacked) {
-          prefetch_ahead(t, packed + kPackedQsOffset + 512 * h, 512);
-          load_half(packed, h, q);
-        } else {
-          gather_half(lr, off, h, q);
-        }
-#pragma GCC unroll 4
-        for (int s = 0; s < 4; ++s) {
-          __m512i w[8];
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            w[k] = _mm512_and_si512(_mm512_srli_epi16(q[k], 2 * s), three);
-            if constexpr (kThree) {
-              // The high bit (bit 4h + s of each hmask byte) moved to bit 2: 16-bit shifts by at most 5 keep it
-              // inside its byte.
-              const int up = 2 - (4 * h + s);
-              const __m512i high = up >= 0 ? _mm512_slli_epi16(hd.hm[k], up) : _mm512_srli_epi16(hd.hm[k], -up);
-              w[k] = _mm512_ternarylogic_epi32(w[k], high, bit2, 0xF8);  // w | (high & 4)
-            }
-          }
-          accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, lane_scale(sc, 8 * h + 2 * s),
-                                 lane_scale(sc, 8 * h + 2 * s + 1), sumi);
-        }
-      }
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        const __m512 yd = _mm512_set1_ps(act_block<BlockQ8_K>(t, c, i).d);
-        const __m512i bsum_dot = dot_bsums16(pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
-        if constexpr (kThree) {
-          const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(bsum_dot, 2));
-          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, yd), acc[c]);
-        } else {
-          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
-          acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(bsum_dot), _mm512_mul_ps(_mm512_cvtph_ps(hd.dmin), yd), acc[c]);
-        }
+    for (int q = 0; q < 4; ++q) {
+      if constexpr (kThree) {
+        const __m512i thirty_two = _mm512_set1_epi16(32);
+        pairs[2 * q] = _mm512_sub_epi16(_mm512_and_si512(sc[q], byte_pairs), thirty_two);
+        pairs[2 * q + 1] = _mm512_sub_epi16(_mm512_and_si512(_mm512_srli_epi32(sc[q], 8), byte_pairs), thirty_two);
+      } else {
+        const __m512i m = _mm512_and_si512(_mm512_srli_epi32(sc[q], 4), low4);
+        pairs[2 * q] = _mm512_and_si512(m, byte_pairs);
+        pairs[2 * q + 1] = _mm512_and_si512(_mm512_srli_epi32(m, 8), byte_pairs);
       }
     }
-    const __mmask16 store = tail_mask16(rows);
+    __m512i sumi[C];
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+    for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      __m512i q[8];
+      if constexpr (kPacked) {
+        prefetch_ahead(t, packed + kPackedQsOffset + 512 * h, 512);
+        load_half(packed, h, q);
+      } else {
+        gather_half(lr, off, h, q);
+      }
+#pragma GCC unroll 4
+      for (int s = 0; s < 4; ++s) {
+        __m512i w[8];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          w[k] = _mm512_and_si512(_mm512_srli_epi16(q[k], 2 * s), three);
+          if constexpr (kThree) {
+            // The high bit (bit 4h + s of each hmask byte) moved to bit 2: 16-bit shifts by at most 5 keep it
+            // inside its byte.
+            const int up = 2 - (4 * h + s);
+            const __m512i high = up >= 0 ? _mm512_slli_epi16(hd.hm[k], up) : _mm512_srli_epi16(hd.hm[k], -up);
+            w[k] = _mm512_ternarylogic_epi32(w[k], high, bit2, 0xF8);  // w | (high & 4)
+          }
+        }
+        accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, lane_scale(sc, 8 * h + 2 * s),
+                               lane_scale(sc, 8 * h + 2 * s + 1), sumi);
+      }
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) {
+      const __m512 yd = _mm512_set1_ps(act_block<BlockQ8_K>(t, c, i).d);
+      const __m512i bsum_dot = dot_bsums16(pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
+      if constexpr (kThree) {
+        const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(bsum_dot, 2));
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, yd), acc[c]);
+      } else {
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
+        acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(bsum_dot), _mm512_mul_ps(_mm512_cvtph_ps(hd.dmin), yd), acc[c]);
+      }
+    }
   }
 };
 using LaneQ2K = LaneQ23K<false>;
@@ -783,61 +800,55 @@ struct LaneQ6K {
     return _mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24);
   }
 
+  static constexpr int64_t kBlockElements = kQK_K;
+
+  // Adds super-block i of the tile to acc (see run_lanes).
   template <bool kPacked, int C>
-  static void run(const DotTile& t, int rows) {
-    const LaneRows lr(t, rows);
-    __m512 acc[C];
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const int64_t off = i * kBlockBytes;
-      const uint8_t* packed = t.w + 16 * off;
-      Header hd;
-      fetch_header<LaneQ6K, kPacked>(t, lr, i, hd);
-      const __m512 d = _mm512_cvtph_ps(hd.d);
-      const __m512i* sc = hd.sc;
-      // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.
-      __m512i sc_pairs[8];
+  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
+    const int64_t off = i * kBlockBytes;
+    const uint8_t* packed = t.w + 16 * off;
+    Header hd;
+    fetch_header<LaneQ6K, kPacked>(t, lr, i, hd);
+    const __m512 d = _mm512_cvtph_ps(hd.d);
+    const __m512i* sc = hd.sc;
+    // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.
+    __m512i sc_pairs[8];
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        sc_pairs[2 * j] = _mm512_srai_epi16(_mm512_slli_epi16(sc[j], 8), 8);
-        sc_pairs[2 * j + 1] = _mm512_srai_epi16(sc[j], 8);
-      }
-      __m512i sumi[C];
+    for (int j = 0; j < 4; ++j) {
+      sc_pairs[2 * j] = _mm512_srai_epi16(_mm512_slli_epi16(sc[j], 8), 8);
+      sc_pairs[2 * j + 1] = _mm512_srai_epi16(sc[j], 8);
+    }
+    __m512i sumi[C];
 #pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+    for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
 #pragma GCC unroll 1
-      for (int h = 0; h < 2; ++h) {
-        __m512i ql[16], qh[8];
-        if constexpr (!kPacked) gather_half(lr, off, h, ql, qh);
+    for (int h = 0; h < 2; ++h) {
+      __m512i ql[16], qh[8];
+      if constexpr (!kPacked) gather_half(lr, off, h, ql, qh);
 #pragma GCC unroll 4
-        for (int s = 0; s < 4; ++s) {
-          __m512i w[8];
-          if constexpr (kPacked) {
-            const uint8_t* quarter = packed_quarter(packed, h, s);
-            prefetch_ahead(t, quarter, kPackedQuarterBytes);
-            __m512i b[6];
+      for (int s = 0; s < 4; ++s) {
+        __m512i w[8];
+        if constexpr (kPacked) {
+          const uint8_t* quarter = packed_quarter(packed, h, s);
+          prefetch_ahead(t, quarter, kPackedQuarterBytes);
+          __m512i b[6];
 #pragma GCC unroll 6
-            for (int k = 0; k < 6; ++k) b[k] = _mm512_loadu_si512(quarter + 64 * k);
-            decode_quarter(b, w);
-          } else {
-            build_quarter(ql, qh, s, w);
-          }
-          const __m512i sc_a = lane_scale(sc, 8 * h + 2 * s), sc_b = lane_scale(sc, 8 * h + 2 * s + 1);
-          accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, sc_a, sc_b, sumi);
+          for (int k = 0; k < 6; ++k) b[k] = _mm512_loadu_si512(quarter + 64 * k);
+          decode_quarter(b, w);
+        } else {
+          build_quarter(ql, qh, s, w);
         }
-      }
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-        const __m512i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
-        const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(offset, 5));
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[c]);
+        const __m512i sc_a = lane_scale(sc, 8 * h + 2 * s), sc_b = lane_scale(sc, 8 * h + 2 * s + 1);
+        accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, sc_a, sc_b, sumi);
       }
     }
-    const __mmask16 store = tail_mask16(rows);
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + c * t.ldy, store, acc[c]);
+    for (int c = 0; c < C; ++c) {
+      const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
+      const __m512i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
+      const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(offset, 5));
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[c]);
+    }
   }
 };
 
