@@ -80,8 +80,9 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
   // Every packed kernel reads 1 or 2 groups side by side (DotTile::streams); two are faster for the 32-block
-  // formats (quant_matmul.cc).
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0}) {
+  // formats and the k-quants that interleave them finely (Q4_K, Q5_K, Q6_K: see quant_matmul.cc).
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     t.gemv_streams[static_cast<int>(type)] = 2;
   }
   return t;

@@ -257,8 +257,12 @@ void run_lanes(const DotTile& t, int rows) {
   }
   const int64_t nb = t.n / K::kBlockElements;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (requires { K::kInterleavesStreams; }) {
+      K::template block_streams<kPacked, C, S>(ts, lr, i, acc);
+    } else {
 #pragma GCC unroll 4
-    for (int s = 0; s < S; ++s) K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
+      for (int s = 0; s < S; ++s) K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
+    }
   }
   const __mmask16 store = tail_mask16(rows);
 #pragma GCC unroll 4
@@ -390,107 +394,133 @@ struct LaneQ45K {
   }
 
   static constexpr int64_t kBlockElements = kQK_K;
+  // run_lanes hands all S streams to block_streams, which interleaves them quarter by quarter (512 bytes each):
+  // whole super-blocks (2.3 KiB) side by side leave each stream idle too long for its prefetches to keep up.
+  static constexpr bool kInterleavesStreams = true;
 
-  // Adds super-block i of the tile to acc (see run_lanes).
   template <bool kPacked, int C>
   [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
+    block_streams<kPacked, C, 1>(&t, lr, i, reinterpret_cast<__m512(*)[C]>(acc));
+  }
+
+  // Adds super-block i of each stream's tile to its acc (see run_lanes).
+  template <bool kPacked, int C, int S>
+  [[gnu::always_inline]] static void block_streams(const DotTile* ts, const LaneRows& lr, int64_t i, __m512 (*acc)[C]) {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
     const int64_t off = i * kBlockBytes;
-    const uint8_t* packed = t.w + 16 * off;
-    Header h;
-    fetch_header<LaneQ45K, kPacked>(t, lr, i, h);
-    const __m512 d = _mm512_cvtph_ps(h.d);
-    const __m512 dmin = _mm512_cvtph_ps(h.dmin);
-    // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 and mins 0..3, 4..7 as bytes of 32-bit lanes.
-    const __m512i* pw = h.pw;
-    const __m512i mask1 = _mm512_set1_epi32(0x3f3f3f3f), mask2 = _mm512_set1_epi32(0x0f0f0f0f),
-                  mask3 = _mm512_set1_epi32(0x03030303);
-    const __m512i sc[2] = {_mm512_and_si512(pw[0], mask1),
-                           _mm512_or_si512(_mm512_and_si512(pw[2], mask2),
-                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[0], 6), mask3), 4))};
-    const __m512i mn_lo = _mm512_and_si512(pw[1], mask1);
-    const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw[2], 4), mask2),
-                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[1], 6), mask3), 4));
-    // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7).
-    const __m512i mins[4] = {
-        _mm512_and_si512(mn_lo, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8), byte_pairs),
-        _mm512_and_si512(mn_hi, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8), byte_pairs)};
+    Header h[S];
+    __m512i sc[S][2], pw1[S], pw2[S];
     // The high nibbles enter the dots in place (x & 0xF0: 16 times their value), which saves a shift per
     // register; their scaled sums are divided by 16 once per super-block, exactly, since every term is a multiple
     // of 16 (|sum| < 4 * 240 * 128 * 32 * 63 < 2^31).
-    __m512i sumi[C], sumi_hi16[C];
+    __m512i sumi[S][C], sumi_hi16[S][C];
+    const __m512i mask1 = _mm512_set1_epi32(0x3f3f3f3f), mask2 = _mm512_set1_epi32(0x0f0f0f0f),
+                  mask3 = _mm512_set1_epi32(0x03030303);
+#pragma GCC unroll 2
+    for (int s = 0; s < S; ++s) {
+      fetch_header<LaneQ45K, kPacked>(ts[s], lr, i, h[s]);
+      // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 as bytes of 32-bit lanes (the mins, from
+      // words 1 and 2, are unpacked at the end).
+      const __m512i* pw = h[s].pw;
+      sc[s][0] = _mm512_and_si512(pw[0], mask1);
+      sc[s][1] = _mm512_or_si512(_mm512_and_si512(pw[2], mask2),
+                                 _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw[0], 6), mask3), 4));
+      pw1[s] = pw[1];
+      pw2[s] = pw[2];
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) sumi[c] = sumi_hi16[c] = _mm512_setzero_si512();
+      for (int c = 0; c < C; ++c) sumi[s][c] = sumi_hi16[s][c] = _mm512_setzero_si512();
+    }
 #pragma GCC unroll 1
     for (int j = 0; j < 4; ++j) {
-      // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
-      __m512i lo[8], hi[8];
-      if constexpr (kPacked) {
-        prefetch_ahead(t, packed + kPackedQsOffset + 512 * j, 512);
-        load_quants(packed, j, lo);
-      } else {
-        gather_quants(lr, off, j, lo);
-      }
-      if constexpr (kFive) {
-        // Bits 2j and 2j + 1 of each qh byte to bit 0 and 1 (16-bit shifts: what crosses into the byte below is
-        // masked off), then to bit 4, the fifth bit of the quant: q | (bits & 0x10) in one ternary op.
-        const __m128i count = _mm_cvtsi32_si128(2 * j);
-        const __m512i bit4 = _mm512_set1_epi8(0x10);
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          const __m512i bits = _mm512_srl_epi16(h.qh[k], count);
-          hi[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4),
-                                            _mm512_slli_epi16(bits, 3), bit4, 0xF8);
-          lo[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo[k], low4), _mm512_slli_epi16(bits, 4), bit4, 0xF8);
-        }
-      } else {
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          hi[k] = _mm512_andnot_si512(low4, lo[k]);
-          lo[k] = _mm512_and_si512(lo[k], low4);
-        }
-      }
-      const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
-      const __m512i sc_b = _mm512_and_si512(_mm512_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), _mm512_set1_epi32(0xFF));
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
-        // GEMV-sized tiles run each dot as two chains of 4 (no other columns to overlap the latency with).
-        constexpr int kChains = C <= 2 ? 2 : 1;
-        __m512i sa[kChains], sb[kChains];
 #pragma GCC unroll 2
-        for (int h = 0; h < kChains; ++h) sa[h] = sb[h] = _mm512_setzero_si512();
+      for (int s = 0; s < S; ++s) {
+        const DotTile& t = ts[s];
+        // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
+        __m512i lo[8], hi[8];
+        if constexpr (kPacked) {
+          const uint8_t* packed = t.w + 16 * off;
+          prefetch_ahead(t, packed + kPackedQsOffset + 512 * j, 512);
+          load_quants(packed, j, lo);
+        } else {
+          gather_quants(lr, off, j, lo);
+        }
+        if constexpr (kFive) {
+          // Bits 2j and 2j + 1 of each qh byte to bit 0 and 1 (16-bit shifts: what crosses into the byte below is
+          // masked off), then to bit 4, the fifth bit of the quant: q | (bits & 0x10) in one ternary op.
+          const __m128i count = _mm_cvtsi32_si128(2 * j);
+          const __m512i bit4 = _mm512_set1_epi8(0x10);
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          int32_t ga, gb;
-          std::memcpy(&ga, yq + 4 * k, 4);
-          std::memcpy(&gb, yq + 32 + 4 * k, 4);
-          sa[k % kChains] = _mm512_dpbusd_epi32(sa[k % kChains], lo[k], _mm512_set1_epi32(ga));
-          sb[k % kChains] = _mm512_dpbusd_epi32(sb[k % kChains], hi[k], _mm512_set1_epi32(gb));
+          for (int k = 0; k < 8; ++k) {
+            const __m512i bits = _mm512_srl_epi16(h[s].qh[k], count);
+            hi[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo[k], 4), low4),
+                                              _mm512_slli_epi16(bits, 3), bit4, 0xF8);
+            lo[k] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo[k], low4), _mm512_slli_epi16(bits, 4), bit4, 0xF8);
+          }
+        } else {
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            hi[k] = _mm512_andnot_si512(low4, lo[k]);
+            lo[k] = _mm512_and_si512(lo[k], low4);
+          }
         }
-        if constexpr (kChains == 2) {
-          sa[0] = _mm512_add_epi32(sa[0], sa[1]);
-          sb[0] = _mm512_add_epi32(sb[0], sb[1]);
+        const __m512i sc_a = _mm512_and_si512(_mm512_srli_epi32(sc[s][j / 2], 16 * (j % 2)), _mm512_set1_epi32(0xFF));
+        const __m512i sc_b =
+            _mm512_and_si512(_mm512_srli_epi32(sc[s][j / 2], 16 * (j % 2) + 8), _mm512_set1_epi32(0xFF));
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+          const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
+          // GEMV-sized tiles run each dot as two chains of 4 (no other columns to overlap the latency with).
+          constexpr int kChains = C <= 2 ? 2 : 1;
+          __m512i sa[kChains], sb[kChains];
+#pragma GCC unroll 2
+          for (int q = 0; q < kChains; ++q) sa[q] = sb[q] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) {
+            int32_t ga, gb;
+            std::memcpy(&ga, yq + 4 * k, 4);
+            std::memcpy(&gb, yq + 32 + 4 * k, 4);
+            sa[k % kChains] = _mm512_dpbusd_epi32(sa[k % kChains], lo[k], _mm512_set1_epi32(ga));
+            sb[k % kChains] = _mm512_dpbusd_epi32(sb[k % kChains], hi[k], _mm512_set1_epi32(gb));
+          }
+          if constexpr (kChains == 2) {
+            sa[0] = _mm512_add_epi32(sa[0], sa[1]);
+            sb[0] = _mm512_add_epi32(sb[0], sb[1]);
+          }
+          sumi[s][c] = _mm512_add_epi32(sumi[s][c], _mm512_mullo_epi32(sa[0], sc_a));
+          sumi_hi16[s][c] = _mm512_add_epi32(sumi_hi16[s][c], _mm512_mullo_epi32(sb[0], sc_b));
         }
-        sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(sa[0], sc_a));
-        sumi_hi16[c] = _mm512_add_epi32(sumi_hi16[c], _mm512_mullo_epi32(sb[0], sc_b));
       }
     }
+#pragma GCC unroll 2
+    for (int s = 0; s < S; ++s) {
+      const __m512 d = _mm512_cvtph_ps(h[s].d);
+      const __m512 dmin = _mm512_cvtph_ps(h[s].dmin);
+      const __m512i mn_lo = _mm512_and_si512(pw1[s], mask1);
+      const __m512i mn_hi =
+          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(pw2[s], 4), mask2),
+                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(pw1[s], 6), mask3), 4));
+      // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7).
+      const __m512i mins[4] = {
+          _mm512_and_si512(mn_lo, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8), byte_pairs),
+          _mm512_and_si512(mn_hi, byte_pairs), _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8), byte_pairs)};
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) {
-      // Q4_K's high nibbles entered in place (16 times their value); Q5_K's were shifted down with their bit.
-      sumi[c] = _mm512_add_epi32(sumi[c], kFive ? sumi_hi16[c] : _mm512_srai_epi32(sumi_hi16[c], 4));
-      // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
-      const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
-      const __m512i summ = _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(mins[0], _mm512_set1_epi32(pairs[0])),
-                                                             _mm512_madd_epi16(mins[1], _mm512_set1_epi32(pairs[1]))),
-                                            _mm512_add_epi32(_mm512_madd_epi16(mins[2], _mm512_set1_epi32(pairs[2])),
-                                                             _mm512_madd_epi16(mins[3], _mm512_set1_epi32(pairs[3]))));
-      const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-      const __m512 yd = _mm512_set1_ps(y.d);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(d, yd), acc[c]);
-      acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[c]);
+      for (int c = 0; c < C; ++c) {
+        // Q4_K's high nibbles entered in place (16 times their value); Q5_K's were shifted down with their bit.
+        const __m512i sum =
+            _mm512_add_epi32(sumi[s][c], kFive ? sumi_hi16[s][c] : _mm512_srai_epi32(sumi_hi16[s][c], 4));
+        // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
+        const int32_t* pairs = ts[s].a_sum + c * ts[s].a_sums_stride + 12 * i;
+        const __m512i summ =
+            _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(mins[0], _mm512_set1_epi32(pairs[0])),
+                                              _mm512_madd_epi16(mins[1], _mm512_set1_epi32(pairs[1]))),
+                             _mm512_add_epi32(_mm512_madd_epi16(mins[2], _mm512_set1_epi32(pairs[2])),
+                                              _mm512_madd_epi16(mins[3], _mm512_set1_epi32(pairs[3]))));
+        const BlockQ8_K& y = act_block<BlockQ8_K>(ts[s], c, i);
+        const __m512 yd = _mm512_set1_ps(y.d);
+        acc[s][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, yd), acc[s][c]);
+        acc[s][c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[s][c]);
+      }
     }
   }
 };
@@ -801,53 +831,69 @@ struct LaneQ6K {
   }
 
   static constexpr int64_t kBlockElements = kQK_K;
+  // run_lanes hands all S streams to block_streams, which interleaves them quarter by quarter (384 bytes each), as
+  // LaneQ45K does.
+  static constexpr bool kInterleavesStreams = true;
 
-  // Adds super-block i of the tile to acc (see run_lanes).
   template <bool kPacked, int C>
   [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
+    block_streams<kPacked, C, 1>(&t, lr, i, reinterpret_cast<__m512(*)[C]>(acc));
+  }
+
+  // Adds super-block i of each stream's tile to its acc (see run_lanes).
+  template <bool kPacked, int C, int S>
+  [[gnu::always_inline]] static void block_streams(const DotTile* ts, const LaneRows& lr, int64_t i, __m512 (*acc)[C]) {
     const int64_t off = i * kBlockBytes;
-    const uint8_t* packed = t.w + 16 * off;
-    Header hd;
-    fetch_header<LaneQ6K, kPacked>(t, lr, i, hd);
-    const __m512 d = _mm512_cvtph_ps(hd.d);
-    const __m512i* sc = hd.sc;
-    // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.
-    __m512i sc_pairs[8];
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      sc_pairs[2 * j] = _mm512_srai_epi16(_mm512_slli_epi16(sc[j], 8), 8);
-      sc_pairs[2 * j + 1] = _mm512_srai_epi16(sc[j], 8);
-    }
-    __m512i sumi[C];
+    Header hd[S];
+    __m512i sumi[S][C];
+#pragma GCC unroll 2
+    for (int s = 0; s < S; ++s) {
+      fetch_header<LaneQ6K, kPacked>(ts[s], lr, i, hd[s]);
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) sumi[c] = _mm512_setzero_si512();
+      for (int c = 0; c < C; ++c) sumi[s][c] = _mm512_setzero_si512();
+    }
 #pragma GCC unroll 1
     for (int h = 0; h < 2; ++h) {
       __m512i ql[16], qh[8];
       if constexpr (!kPacked) gather_half(lr, off, h, ql, qh);
 #pragma GCC unroll 4
-      for (int s = 0; s < 4; ++s) {
-        __m512i w[8];
-        if constexpr (kPacked) {
-          const uint8_t* quarter = packed_quarter(packed, h, s);
-          prefetch_ahead(t, quarter, kPackedQuarterBytes);
-          __m512i b[6];
+      for (int q = 0; q < 4; ++q) {
+#pragma GCC unroll 2
+        for (int s = 0; s < S; ++s) {
+          const DotTile& t = ts[s];
+          __m512i w[8];
+          if constexpr (kPacked) {
+            const uint8_t* quarter = packed_quarter(t.w + 16 * off, h, q);
+            prefetch_ahead(t, quarter, kPackedQuarterBytes);
+            __m512i b[6];
 #pragma GCC unroll 6
-          for (int k = 0; k < 6; ++k) b[k] = _mm512_loadu_si512(quarter + 64 * k);
-          decode_quarter(b, w);
-        } else {
-          build_quarter(ql, qh, s, w);
+            for (int k = 0; k < 6; ++k) b[k] = _mm512_loadu_si512(quarter + 64 * k);
+            decode_quarter(b, w);
+          } else {
+            build_quarter(ql, qh, q, w);
+          }
+          const __m512i sc_a = lane_scale(hd[s].sc, 8 * h + 2 * q), sc_b = lane_scale(hd[s].sc, 8 * h + 2 * q + 1);
+          accumulate_groups16<C>(t, i, 128 * h + 32 * q, w, sc_a, sc_b, sumi[s]);
         }
-        const __m512i sc_a = lane_scale(sc, 8 * h + 2 * s), sc_b = lane_scale(sc, 8 * h + 2 * s + 1);
-        accumulate_groups16<C>(t, i, 128 * h + 32 * s, w, sc_a, sc_b, sumi);
       }
     }
+#pragma GCC unroll 2
+    for (int s = 0; s < S; ++s) {
+      const __m512 d = _mm512_cvtph_ps(hd[s].d);
+      // Scales as int16 pairs (sc[4j], sc[4j + 2]) and (sc[4j + 1], sc[4j + 3]) for the offset's vpmaddwd.
+      __m512i sc_pairs[8];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        sc_pairs[2 * j] = _mm512_srai_epi16(_mm512_slli_epi16(hd[s].sc[j], 8), 8);
+        sc_pairs[2 * j + 1] = _mm512_srai_epi16(hd[s].sc[j], 8);
+      }
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) {
-      const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
-      const __m512i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
-      const __m512i s = _mm512_sub_epi32(sumi[c], _mm512_slli_epi32(offset, 5));
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[c]);
+      for (int c = 0; c < C; ++c) {
+        const BlockQ8_K& y = act_block<BlockQ8_K>(ts[s], c, i);
+        const __m512i offset = dot_bsums16(sc_pairs, ts[s].a_sum + c * ts[s].a_sums_stride + 12 * i + 4);
+        const __m512i sum = _mm512_sub_epi32(sumi[s][c], _mm512_slli_epi32(offset, 5));
+        acc[s][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[s][c]);
+      }
     }
   }
 };

@@ -36,10 +36,11 @@ constexpr int64_t kPackedPrefetchBytes = 3072;
 constexpr int64_t kPackedPrefetchL1Bytes = 640;
 // Packed GEMV reading two streams per thread (WeightKernel::gemv_streams): L2 distance per stream. One core
 // streaming while it computes keeps fewer lines in flight than a plain read loop (its hardware prefetchers track
-// each stream on its own); two streams side by side recover most of it. Same VM, 2 threads, decode tok/s
+// each stream on its own); two streams side by side recover part of it. Same VM, 2 threads, decode tok/s
 // interleaved over 3 rounds: Q4_0 73.8 (one stream) -> 77.3 at 2 KiB (76.9 at 1.5 KiB; 4 streams at 1-1.25 KiB
-// 76.0-76.3), Q8_0 38.8 -> 40.3-40.9 at 2-2.5 KiB. Q4_K_M gains nothing (66.0 vs 66.3; 4 streams lose 11 %): its
-// kernels interleave whole 2.3-3.4 KiB super-blocks, and they stay on one stream.
+// 76.0-76.3), Q8_0 38.8 -> 40.3-40.9 at 2-2.5 KiB. The k-quant kernels must interleave the streams finely (quarter
+// by quarter of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained nothing on
+// Q4_K_M (66.0 vs 66.3; 4 streams lost 11 %); quarter by quarter, 58.4 -> 59.4 at a slower moment of the VM.
 constexpr int64_t kPackedStreamPrefetchBytes = 2048;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
