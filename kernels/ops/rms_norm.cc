@@ -34,15 +34,36 @@ using SumSquaresFn = double (*)(const float*, int64_t);
 
 SumSquaresFn pick_sum_squares() { return active_isa() == Isa::kAvx512 ? sum_squares_avx512 : sum_squares_scalar; }
 
+// y = x * inv_rms * w, the same two roundings per element on every path.
+void scale_scalar(const float* x, const float* w, float inv_rms, int64_t n, float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] = x[j] * inv_rms * w[j];
+}
+
+// The generic build's loop runs 4 floats at a time and, since y may alias x, behind a run-time overlap check: ~1.4 us
+// of a 2048-wide decode row, twice per layer.
+__attribute__((target("avx512f"))) void scale_avx512(const float* x, const float* w, float inv_rms, int64_t n,
+                                                     float* y) {
+  const __m512 inv = _mm512_set1_ps(inv_rms);
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    _mm512_storeu_ps(y + j, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + j), inv), _mm512_loadu_ps(w + j)));
+  }
+  scale_scalar(x + j, w + j, inv_rms, n - j, y + j);
+}
+
+using ScaleFn = void (*)(const float*, const float*, float, int64_t, float*);
+
+ScaleFn pick_scale() { return active_isa() == Isa::kAvx512 ? scale_avx512 : scale_scalar; }
+
 }  // namespace
 
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
   static const SumSquaresFn sum_squares = pick_sum_squares();
+  static const ScaleFn scale = pick_scale();
   for (int64_t i = 0; i < m; ++i) {
     const float* xi = x + i * n;
-    float* yi = y + i * n;
     const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares(xi, n) / n + eps));
-    for (int64_t j = 0; j < n; ++j) yi[j] = xi[j] * inv_rms * w[j];
+    scale(xi, w, inv_rms, n, y + i * n);
   }
 }
 
