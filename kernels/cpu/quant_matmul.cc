@@ -36,12 +36,13 @@ constexpr int64_t kPackedPrefetchBytes = 3072;
 constexpr int64_t kPackedPrefetchL1Bytes = 640;
 // Packed GEMV reading two streams per thread (WeightKernel::gemv_streams): L2 distance per stream. One core
 // streaming while it computes keeps fewer lines in flight than a plain read loop (its hardware prefetchers track
-// each stream on its own); two streams side by side recover part of it. Same VM, 2 threads, decode tok/s
-// interleaved over 3 rounds: Q4_0 73.8 (one stream) -> 77.3 at 2 KiB (76.9 at 1.5 KiB; 4 streams at 1-1.25 KiB
-// 76.0-76.3), Q8_0 38.8 -> 40.3-40.9 at 2-2.5 KiB. The k-quant kernels must interleave the streams finely (quarter
-// by quarter of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained nothing on
-// Q4_K_M (66.0 vs 66.3; 4 streams lost 11 %); quarter by quarter, 58.4 -> 59.4 at a slower moment of the VM.
-constexpr int64_t kPackedStreamPrefetchBytes = 2048;
+// each stream on its own); two streams side by side recover part of it. Same VM, 2 threads, decode tok/s, each
+// figure the mean of 3 rounds interleaved with the others: Q4_0 72.4 (one stream) -> 76.4 at 3 KiB per stream
+// (73.4 at 2, 74.1 at 4, 73.0 at 5 KiB; 4 streams at 1-1.25 KiB were no better than 2); Q8_0 37.6 -> 39.3
+// (39.0 at 2 KiB); Q4_K_M 61.8 -> 66.8 (65.6 at 2 KiB). The k-quant kernels must interleave the streams finely
+// (quarter by quarter of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained
+// nothing, and 4 streams that way lost 11 %.
+constexpr int64_t kPackedStreamPrefetchBytes = 3072;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
 uint8_t* scratch(std::vector<uint8_t>& buf, size_t bytes) {
