@@ -122,71 +122,90 @@ struct LanePacked8 {
   static constexpr int64_t kQhOffset = kHasMin ? 64 : 32;  // after d (and m)
   static constexpr int64_t kQsOffset = kQhOffset + (kFive ? 64 : 0);
 
+  static constexpr int64_t kBlockElements = 32;
+
+  // Adds block i of the packed group at t.w to acc (see run_packed8).
   template <int C>
-  static void run(const DotTile& t, int rows) {
-    const int64_t nb = t.n / 32;
+  [[gnu::always_inline]] static void block(const DotTile& t, int64_t i, __m256 acc[2][C]) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
-    __m256 acc[2][C];
-    zero_halves<C>(acc);
-    for (int64_t i = 0; i < nb; ++i) {
-      const uint8_t* p = t.w + i * 16 * kBlockBytes;
-      detail::prefetch_ahead(t, p, 16 * kBlockBytes);
+    const uint8_t* p = t.w + i * 16 * kBlockBytes;
+    detail::prefetch_ahead(t, p, 16 * kBlockBytes);
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
-        __m256 mx = dx;
-        if constexpr (kHasMin) mx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
-        __m256i w[8];  // w[k]: elements 4k..4k + 3 of each of the 8 rows
-        if constexpr (kQ8) {
+    for (int h = 0; h < 2; ++h) {
+      const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+      __m256 mx = dx;
+      if constexpr (kHasMin) mx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
+      __m256i w[8];  // w[k]: elements 4k..4k + 3 of each of the 8 rows
+      if constexpr (kQ8) {
 #pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) w[k] = _mm256_xor_si256(x86::load256(p + kQsOffset + 64 * k + 32 * h), flip);
-        } else {
+        for (int k = 0; k < 8; ++k) w[k] = _mm256_xor_si256(x86::load256(p + kQsOffset + 64 * k + 32 * h), flip);
+      } else {
 #pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k) {
-            const __m256i q = x86::load256(p + kQsOffset + 64 * k + 32 * h);
-            w[k] = _mm256_and_si256(q, low4);
-            w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-          }
+        for (int k = 0; k < 4; ++k) {
+          const __m256i q = x86::load256(p + kQsOffset + 64 * k + 32 * h);
+          w[k] = _mm256_and_si256(q, low4);
+          w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
         }
-        if constexpr (kFive) {
-          // Element e's fifth bit is bit e of the row's qh word: byte e / 8 of the word, copied to the lane's 4
-          // bytes, and byte b of register 2 (e / 8) + (e / 4) % 2 tests its own bit.
-          const __m256i qh = x86::load256(p + kQhOffset + 32 * h);
+      }
+      if constexpr (kFive) {
+        // Element e's fifth bit is bit e of the row's qh word: byte e / 8 of the word, copied to the lane's 4
+        // bytes, and byte b of register 2 (e / 8) + (e / 4) % 2 tests its own bit.
+        const __m256i qh = x86::load256(p + kQhOffset + 32 * h);
 #pragma GCC unroll 4
-          for (int byte = 0; byte < 4; ++byte) {
-            const __m256i spread = _mm256_shuffle_epi8(
-                qh, _mm256_setr_epi32(byte * 0x01010101, (4 + byte) * 0x01010101, (8 + byte) * 0x01010101,
-                                      (12 + byte) * 0x01010101, byte * 0x01010101, (4 + byte) * 0x01010101,
-                                      (8 + byte) * 0x01010101, (12 + byte) * 0x01010101));
+        for (int byte = 0; byte < 4; ++byte) {
+          const __m256i spread = _mm256_shuffle_epi8(
+              qh, _mm256_setr_epi32(byte * 0x01010101, (4 + byte) * 0x01010101, (8 + byte) * 0x01010101,
+                                    (12 + byte) * 0x01010101, byte * 0x01010101, (4 + byte) * 0x01010101,
+                                    (8 + byte) * 0x01010101, (12 + byte) * 0x01010101));
 #pragma GCC unroll 2
-            for (int nib = 0; nib < 2; ++nib) {
-              const __m256i bit = _mm256_set1_epi32(0x08040201 << (4 * nib));
-              const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
-              w[2 * byte + nib] = _mm256_or_si256(w[2 * byte + nib], _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
-            }
-          }
-        }
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) {
-          const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + offsetof(Partner, qs);
-          __m256i s = _mm256_set1_epi32(kZero == 0 ? 0 : -kZero * t.a_sum[c * t.a_sums_stride + i]);
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            int32_t g;
-            std::memcpy(&g, yq + 4 * k, 4);
-            s = kQ8 ? x86::dot_s8s8(s, w[k], _mm256_set1_epi32(g)) : x86::dot_u8s8(s, w[k], _mm256_set1_epi32(g));
-          }
-          const __m256 dy = _mm256_set1_ps(t.a_d[c * t.a_sums_stride + i]);
-          acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dx, dy), acc[h][c]);
-          if constexpr (kHasMin) {
-            acc[h][c] = _mm256_fmadd_ps(mx, _mm256_set1_ps(t.a_s[c * t.a_sums_stride + i]), acc[h][c]);
+          for (int nib = 0; nib < 2; ++nib) {
+            const __m256i bit = _mm256_set1_epi32(0x08040201 << (4 * nib));
+            const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+            w[2 * byte + nib] = _mm256_or_si256(w[2 * byte + nib], _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
           }
         }
       }
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) {
+        const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + offsetof(Partner, qs);
+        __m256i s = _mm256_set1_epi32(kZero == 0 ? 0 : -kZero * t.a_sum[c * t.a_sums_stride + i]);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          int32_t g;
+          std::memcpy(&g, yq + 4 * k, 4);
+          s = kQ8 ? x86::dot_s8s8(s, w[k], _mm256_set1_epi32(g)) : x86::dot_u8s8(s, w[k], _mm256_set1_epi32(g));
+        }
+        const __m256 dy = _mm256_set1_ps(t.a_d[c * t.a_sums_stride + i]);
+        acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dx, dy), acc[h][c]);
+        if constexpr (kHasMin) {
+          acc[h][c] = _mm256_fmadd_ps(mx, _mm256_set1_ps(t.a_s[c * t.a_sums_stride + i]), acc[h][c]);
+        }
+      }
     }
-    store_halves<C>(t, rows, acc);
   }
 };
+
+// A packed row-lane tile of kernel K (one with per-block bodies): its blocks in order for one group of 16 rows;
+// S = 2 (DotTile::streams): two full groups, block i of each in turn, each output's arithmetic unchanged.
+template <class K, int C, int S>
+void run_packed8(const DotTile& t, int rows) {
+  DotTile ts[S];
+  __m256 acc[S][2][C];
+#pragma GCC unroll 2
+  for (int s = 0; s < S; ++s) {
+    ts[s] = t;
+    ts[s].w = t.w + s * t.stream_w_stride;
+    ts[s].y = t.y + s * t.stream_y_stride;
+    zero_halves<C>(acc[s]);
+  }
+  const int64_t nb = t.n / K::kBlockElements;
+  for (int64_t i = 0; i < nb; ++i) {
+#pragma GCC unroll 2
+    for (int s = 0; s < S; ++s) K::template block<C>(ts[s], i, acc[s]);
+  }
+#pragma GCC unroll 2
+  for (int s = 0; s < S; ++s) store_halves<C>(ts[s], rows, acc[s]);
+}
 
 // For every column c of a k-quant row-lane tile: sumi[c] += sc_a * (a . y) + sc_b * (b . y'), where a and b are N
 // registers of 4 quants per lane, y the activations of super-block i from `element` on and y' those from
@@ -478,7 +497,13 @@ struct LanePackedQ23K8 {
 template <class K>
 void dispatch_packed8(const DotTile& t, int rows, int cols) {
   static_assert(kTileCols == 2);
-  if (cols == 1) {
+  if constexpr (requires { K::kBlockElements; }) {
+    if (t.streams == 2) {
+      cols == 1 ? run_packed8<K, 1, 2>(t, rows) : run_packed8<K, 2, 2>(t, rows);
+    } else {
+      cols == 1 ? run_packed8<K, 1, 1>(t, rows) : run_packed8<K, 2, 1>(t, rows);
+    }
+  } else if (cols == 1) {
     K::template run<1>(t, rows);
   } else {
     K::template run<2>(t, rows);

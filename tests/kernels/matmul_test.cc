@@ -196,7 +196,8 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
   }
   const int64_t block = ggml_type_info(type)->block_size;
   for (int64_t k : {block, 3 * block, 2048 + block}) {
-    for (int64_t n : {1, 9, 16, 37}) {
+    // n = 100: each of 2 or 3 threads gets at least two full groups, which the GEMV reads as two streams.
+    for (int64_t n : {1, 9, 16, 37, 100}) {
       const std::vector<uint8_t> w = random_weights(type, n, k, 600 + n);
       std::vector<uint8_t> packed(packed_weight_bytes(type, n, k, Isa::kAvx2), 0xCD);
       ThreadPool two(2), three(3);
