@@ -119,6 +119,15 @@ class Generate(unittest.TestCase):
             bench = strata("bench", "-m", path, "-p", "16", "-n", "8", "-r", "1", "--no-bandwidth").stdout.decode()
             self.assertIn("pp16", bench)
             self.assertIn("tg8", bench)
+            # --profile: the decode's ops per token, matmuls by shape and type (n_ff x n_embd gate + up, Q4_K).
+            profile = strata("bench", "-m", path, "-p", "0", "-n", "8", "-r", "2", "--no-bandwidth",
+                             "--profile").stdout.decode()
+            self.assertIn("decode profile, per token (16 tokens", profile)
+            self.assertIn("matmul_group 512x256 Q4_K + 512x256 Q4_K", profile)
+            rows = {line.split()[0]: line.split() for line in profile.splitlines() if line.startswith(
+                ("paged_attention", "rms_norm", "all ops"))}
+            self.assertEqual(rows["paged_attention"][1], str(2 * 16))  # one per layer and token
+            self.assertGreater(float(rows["all"][2]), 0)
 
     def test_perplexity_is_plausible(self):
         out = strata("perplexity", "-m", SMOLLM, "-f", "/usr/share/common-licenses/GPL-3", "-c", "256",
