@@ -61,8 +61,10 @@ const IsaKernels kAvx2 = [] {
   STRATA_CPU_PACKED_AVX2(kQ5_K, q5_k, q5_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ6_K, q6_k, q6_k_q8_k)
 #undef STRATA_CPU_PACKED_AVX2
-  // The 32-block formats' kernels read two groups side by side in the GEMV (DotTile::streams), as on AVX-512.
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0}) {
+  // The 32-block formats' and Q4_K-Q6_K kernels read two groups side by side in the GEMV (DotTile::streams), as
+  // on AVX-512.
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     t.gemv_streams[static_cast<int>(type)] = 2;
   }
   return t;

@@ -200,8 +200,12 @@ void run_packed8(const DotTile& t, int rows) {
   }
   const int64_t nb = t.n / K::kBlockElements;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (requires { K::kInterleavesStreams; }) {
+      K::template block_streams<C, S>(ts, i, acc);
+    } else {
 #pragma GCC unroll 2
-    for (int s = 0; s < S; ++s) K::template block<C>(ts[s], i, acc[s]);
+      for (int s = 0; s < S; ++s) K::template block<C>(ts[s], i, acc[s]);
+    }
   }
 #pragma GCC unroll 2
   for (int s = 0; s < S; ++s) store_halves<C>(ts[s], rows, acc[s]);
@@ -250,43 +254,38 @@ struct LanePackedQ45K8 {
   static constexpr int64_t kBlockBytes = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
   static constexpr int64_t kQsOffset = kFive ? 768 : 256;  // after the header (and Q5_K's 8 qh registers)
 
-  template <int C>
-  static void run(const DotTile& t, int rows) {
+  static constexpr int64_t kBlockElements = kQK_K;
+  static constexpr bool kInterleavesStreams = true;
+
+  // Adds super-block i of each stream's packed group to its acc (see run_packed8). With two streams they take turns
+  // quarter by quarter (512 bytes each), as on AVX-512.
+  template <int C, int S>
+  [[gnu::always_inline]] static void block_streams(const DotTile* ts, int64_t i, __m256 (*acc)[2][C]) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), byte_pairs = _mm256_set1_epi32(0x00FF00FF);
     const __m256i mask1 = _mm256_set1_epi32(0x3f3f3f3f), mask2 = _mm256_set1_epi32(0x0f0f0f0f),
                   mask3 = _mm256_set1_epi32(0x03030303), low8 = _mm256_set1_epi32(0xFF);
-    __m256 acc[2][C];
-    zero_halves<C>(acc);
-    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const uint8_t* p = t.w + i * 16 * kBlockBytes;
 #pragma GCC unroll 1
-      for (int h = 0; h < 2; ++h) {
-        if (h == 0) detail::prefetch_ahead(t, p, kQsOffset);
-        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
-        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
-        __m256i pw[3];
-#pragma GCC unroll 3
-        for (int q = 0; q < 3; ++q) pw[q] = x86::load256(p + 64 + 64 * q + 32 * h);
-        // Scales 0..3 and 4..7, mins 0..3 and 4..7, as bytes of 32-bit lanes (unpack_k4_scales lane by lane).
-        const __m256i sc[2] = {
-            _mm256_and_si256(pw[0], mask1),
-            _mm256_or_si256(_mm256_and_si256(pw[2], mask2),
-                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw[0], 6), mask3), 4))};
-        const __m256i mn_lo = _mm256_and_si256(pw[1], mask1);
-        const __m256i mn_hi =
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(pw[2], 4), mask2),
-                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw[1], 6), mask3), 4));
-        // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7), as activation_sums pairs the sub-block sums.
-        const __m256i mins[4] = {
-            _mm256_and_si256(mn_lo, byte_pairs), _mm256_and_si256(_mm256_srli_epi32(mn_lo, 8), byte_pairs),
-            _mm256_and_si256(mn_hi, byte_pairs), _mm256_and_si256(_mm256_srli_epi32(mn_hi, 8), byte_pairs)};
-        __m256i sumi[C];
+    for (int h = 0; h < 2; ++h) {
+      // Scales 0..3 and 4..7 as bytes of 32-bit lanes (unpack_k4_scales lane by lane); the mins come at the end.
+      __m256i sc[S][2], sumi[S][C];
+#pragma GCC unroll 2
+      for (int s = 0; s < S; ++s) {
+        const uint8_t* p = ts[s].w + i * 16 * kBlockBytes;
+        if (h == 0) detail::prefetch_ahead(ts[s], p, kQsOffset);
+        const __m256i pw0 = x86::load256(p + 64 + 32 * h), pw2 = x86::load256(p + 192 + 32 * h);
+        sc[s][0] = _mm256_and_si256(pw0, mask1);
+        sc[s][1] = _mm256_or_si256(_mm256_and_si256(pw2, mask2),
+                                   _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw0, 6), mask3), 4));
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
+        for (int c = 0; c < C; ++c) sumi[s][c] = _mm256_setzero_si256();
+      }
 #pragma GCC unroll 1
-        for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < 4; ++j) {
+#pragma GCC unroll 2
+        for (int s = 0; s < S; ++s) {
+          const uint8_t* p = ts[s].w + i * 16 * kBlockBytes;
           const uint8_t* quarter = p + kQsOffset + 512 * j;
-          if (h == 0) detail::prefetch_ahead(t, quarter, 512);
+          if (h == 0) detail::prefetch_ahead(ts[s], quarter, 512);
           __m256i lo[8], hi[8];
 #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k) {
@@ -301,10 +300,25 @@ struct LanePackedQ45K8 {
               hi[k] = _mm256_or_si256(hi[k], _mm256_and_si256(_mm256_slli_epi16(bits, 3), bit4));
             }
           }
-          const __m256i sc_a = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2)), low8);
-          const __m256i sc_b = _mm256_and_si256(_mm256_srli_epi32(sc[j / 2], 16 * (j % 2) + 8), low8);
-          accumulate_scaled<C, 8>(t, i, 64 * j, 32, lo, hi, sc_a, sc_b, sumi);
+          const __m256i sc_a = _mm256_and_si256(_mm256_srli_epi32(sc[s][j / 2], 16 * (j % 2)), low8);
+          const __m256i sc_b = _mm256_and_si256(_mm256_srli_epi32(sc[s][j / 2], 16 * (j % 2) + 8), low8);
+          accumulate_scaled<C, 8>(ts[s], i, 64 * j, 32, lo, hi, sc_a, sc_b, sumi[s]);
         }
+      }
+#pragma GCC unroll 2
+      for (int s = 0; s < S; ++s) {
+        const DotTile& t = ts[s];
+        const uint8_t* p = t.w + i * 16 * kBlockBytes;
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32 + 16 * h)));
+        const __m256i pw1 = x86::load256(p + 128 + 32 * h), pw2 = x86::load256(p + 192 + 32 * h);
+        const __m256i mn_lo = _mm256_and_si256(pw1, mask1);
+        const __m256i mn_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(pw2, 4), mask2),
+                                              _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(pw1, 6), mask3), 4));
+        // Mins as int16 pairs: (m0, m2), (m1, m3), (m4, m6), (m5, m7), as activation_sums pairs the sub-block sums.
+        const __m256i mins[4] = {
+            _mm256_and_si256(mn_lo, byte_pairs), _mm256_and_si256(_mm256_srli_epi32(mn_lo, 8), byte_pairs),
+            _mm256_and_si256(mn_hi, byte_pairs), _mm256_and_si256(_mm256_srli_epi32(mn_hi, 8), byte_pairs)};
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
           const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
@@ -313,12 +327,11 @@ struct LanePackedQ45K8 {
           for (int q = 0; q < 4; ++q)
             summ = _mm256_add_epi32(summ, _mm256_madd_epi16(mins[q], _mm256_set1_epi32(pairs[q])));
           const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
-          acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_mul_ps(d, yd), acc[h][c]);
-          acc[h][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dmin, yd), acc[h][c]);
+          acc[s][h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[s][c]), _mm256_mul_ps(d, yd), acc[s][h][c]);
+          acc[s][h][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dmin, yd), acc[s][h][c]);
         }
       }
     }
-    store_halves<C>(t, rows, acc);
   }
 };
 
@@ -346,51 +359,65 @@ struct LanePackedQ6K8 {
       w[4 * g + 3] = _mm256_and_si256(v, six);
     }
   }
-  // Group g's int8 scale in every lane, as int32.
-  static __m256i lane_scale(const __m256i sc[4], int g) {
-    return _mm256_srai_epi32(_mm256_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24);
+  // Group g's int8 scale in every lane, as int32, from the transposed scale register g / 4.
+  static __m256i lane_scale(__m256i sc_reg, int g) {
+    return _mm256_srai_epi32(_mm256_slli_epi32(sc_reg, 24 - 8 * (g % 4)), 24);
   }
 
-  template <int C>
-  static void run(const DotTile& t, int rows) {
-    __m256 acc[2][C];
-    zero_halves<C>(acc);
-    for (int64_t i = 0; i < t.n / kQK_K; ++i) {
-      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+  static constexpr int64_t kBlockElements = kQK_K;
+  static constexpr bool kInterleavesStreams = true;
+
+  // Adds super-block i of each stream's packed group to its acc (see run_packed8). With two streams they take turns
+  // quarter by quarter (384 bytes each), as on AVX-512.
+  template <int C, int S>
+  [[gnu::always_inline]] static void block_streams(const DotTile* ts, int64_t i, __m256 (*acc)[2][C]) {
 #pragma GCC unroll 1
-      for (int hr = 0; hr < 2; ++hr) {  // rows 8 hr..8 hr + 7
-        if (hr == 0) detail::prefetch_ahead(t, p, 288);
-        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * hr)));
-        __m256i sc[4], sc_pairs[8];
+    for (int hr = 0; hr < 2; ++hr) {  // rows 8 hr..8 hr + 7
+      __m256i sumi[S][C];
+#pragma GCC unroll 2
+      for (int s = 0; s < S; ++s) {
+        if (hr == 0) detail::prefetch_ahead(ts[s], ts[s].w + i * 16 * kBlockBytes, 288);
 #pragma GCC unroll 4
-        for (int q = 0; q < 4; ++q) {
-          sc[q] = x86::load256(p + 32 + 64 * q + 32 * hr);
-          // Scales as int16 pairs (sc[4q], sc[4q + 2]) and (sc[4q + 1], sc[4q + 3]) for the offset's vpmaddwd.
-          sc_pairs[2 * q] = _mm256_srai_epi16(_mm256_slli_epi16(sc[q], 8), 8);
-          sc_pairs[2 * q + 1] = _mm256_srai_epi16(sc[q], 8);
-        }
-        __m256i sumi[C];
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
+        for (int c = 0; c < C; ++c) sumi[s][c] = _mm256_setzero_si256();
+      }
 #pragma GCC unroll 1
-        for (int hs = 0; hs < 8; ++hs) {  // half hs / 4 of the super-block, quarter hs % 4
+      for (int hs = 0; hs < 8; ++hs) {  // half hs / 4 of the super-block, quarter hs % 4
+#pragma GCC unroll 2
+        for (int s = 0; s < S; ++s) {
+          const uint8_t* p = ts[s].w + i * 16 * kBlockBytes;
           const uint8_t* quarter = p + 288 + 384 * hs;
-          if (hr == 0) detail::prefetch_ahead(t, quarter, 384);
+          if (hr == 0) detail::prefetch_ahead(ts[s], quarter, 384);
           __m256i w[8];
           decode_quarter(quarter, hr, w);
+          // This quarter's two group scales, from the header's scale register hs / 2 (an L1 hit: 4 registers per
+          // stream would not stay in the 16 ymm registers anyway).
+          const __m256i sc = x86::load256(p + 32 + 64 * (hs / 2) + 32 * hr);
           const __m256i sc_a = lane_scale(sc, 2 * hs), sc_b = lane_scale(sc, 2 * hs + 1);
-          accumulate_scaled<C, 4>(t, i, 32 * hs, 16, w, w + 4, sc_a, sc_b, sumi);
+          accumulate_scaled<C, 4>(ts[s], i, 32 * hs, 16, w, w + 4, sc_a, sc_b, sumi[s]);
+        }
+      }
+#pragma GCC unroll 2
+      for (int s = 0; s < S; ++s) {
+        const DotTile& t = ts[s];
+        const uint8_t* p = t.w + i * 16 * kBlockBytes;
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * hr)));
+        __m256i sc_pairs[8];
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q) {
+          const __m256i sc = x86::load256(p + 32 + 64 * q + 32 * hr);
+          // Scales as int16 pairs (sc[4q], sc[4q + 2]) and (sc[4q + 1], sc[4q + 3]) for the offset's vpmaddwd.
+          sc_pairs[2 * q] = _mm256_srai_epi16(_mm256_slli_epi16(sc, 8), 8);
+          sc_pairs[2 * q + 1] = _mm256_srai_epi16(sc, 8);
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
           const __m256i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
-          const __m256i s = _mm256_sub_epi32(sumi[c], _mm256_slli_epi32(offset, 5));
+          const __m256i sum = _mm256_sub_epi32(sumi[s][c], _mm256_slli_epi32(offset, 5));
           const __m256 yd = _mm256_set1_ps(detail::act_block<BlockQ8_K>(t, c, i).d);
-          acc[hr][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, yd), acc[hr][c]);
+          acc[s][hr][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(d, yd), acc[s][hr][c]);
         }
       }
     }
-    store_halves<C>(t, rows, acc);
   }
 };
 
