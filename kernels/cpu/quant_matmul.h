@@ -5,7 +5,8 @@
 // any m, thread count or batch composition (a sequence's greedy decode must not depend on what it is batched with):
 //  - GEMV (m <= 4, decode): bound by memory bandwidth. Each weight row is read once and dotted with all m activation
 //    rows (quantized to the type's partner format) while it is in L1; each thread streams one long contiguous range
-//    of the weights, and the last tenth is shared out in small chunks so the threads finish together.
+//    of the weights (packed weights: as two halves read side by side, which keeps more of one core's misses in
+//    flight), and the last tenth is shared out in small chunks so the threads finish together.
 //  - GEMM (m > 4, prefill): bound by compute. Groups of weight rows stay in L2 while every tile of activation rows
 //    passes over them, so a weight byte is fetched from memory once per call and decoded once per tile.
 #pragma once
@@ -51,8 +52,8 @@ bool matmul_supports(GgmlType type);
 // Packed weights: the same blocks rearranged (Q6_K re-encoded) so the row-lane kernels read each group of 16 rows as
 // one sequential stream of ready-to-use registers, with no per-block gathers or transposes (kCpuRowLanes16). GEMV
 // streams at memory bandwidth with far fewer instructions per byte, and GEMM decodes a block faster. AVX-512 has it
-// for every quantized type, with results bit-identical to the GGUF layout's; AVX2 reads the same layout for Q4_0,
-// Q8_0 and Q4_K-Q6_K (row_lane_pack.h writes it without AVX-512), within float summation order of its GGUF kernels.
+// for every quantized type, with results bit-identical to the GGUF layout's; AVX2 reads the same layout for every
+// quantized type too (row_lane_pack.h writes it without AVX-512), within float summation order of its GGUF kernels.
 //
 // Bytes pack_weights writes for an n x k `type` tensor on `isa`: 0 when that ISA has no packed layout for it.
 size_t packed_weight_bytes(GgmlType type, int64_t n, int64_t k, Isa isa = active_isa());
