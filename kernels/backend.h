@@ -22,8 +22,9 @@ enum class WeightLayout : uint8_t {
   kGguf,  // as in the file: row after row of GGUF blocks
   // The CPU row-lane kernels' layout (Backend::pack_weight; AVX-512 and AVX2 for every quantized type, AVX2 reading
   // each 64-byte register as two halves): groups of 16 rows, and within a group block after block, each block
-  // holding the 16 rows' fields transposed so the kernels load them as they compute (one weight row per 32-bit lane). As many bytes as kGguf (rows padded to a multiple of 16), the same values rearranged
-  // (Q6_K's 6-bit quants re-encoded four to three bytes).
+  // holding the 16 rows' fields transposed so the kernels load them as they compute (one weight row per 32-bit lane).
+  // As many bytes as kGguf (rows padded to a multiple of 16), the same values rearranged (Q6_K's 6-bit quants
+  // re-encoded four to three bytes).
   kCpuRowLanes16,
 };
 
