@@ -37,11 +37,12 @@ constexpr int64_t kPackedPrefetchL1Bytes = 640;
 // Packed GEMV reading two streams per thread (WeightKernel::gemv_streams): L2 distance per stream. One core
 // streaming while it computes keeps fewer lines in flight than a plain read loop (its hardware prefetchers track
 // each stream on its own); two streams side by side recover part of it. Same VM, 2 threads, decode tok/s, each
-// figure the mean of 3 rounds interleaved with the others: Q4_0 72.4 (one stream) -> 76.4 at 3 KiB per stream
-// (73.4 at 2, 74.1 at 4, 73.0 at 5 KiB; 4 streams at 1-1.25 KiB were no better than 2); Q8_0 37.6 -> 39.3
-// (39.0 at 2 KiB); Q4_K_M 61.8 -> 66.8 (65.6 at 2 KiB). The k-quant kernels must interleave the streams finely
-// (quarter by quarter of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained
-// nothing, and 4 streams that way lost 11 %.
+// figure the mean of 3 rounds interleaved with the others of its series: Q4_0 72.4 (one stream), 76.4 at 3 KiB per
+// stream, 74.1 at 4, 73.0 at 5 (another series: 73.4 at 2 KiB, 75.7 at 3); Q8_0 37.6 (one stream), 39.0 at 2 KiB,
+// 39.3 at 3; Q4_K_M 61.8 (one stream), 63.4 at 2 KiB (another series: 65.6 at 2 KiB, 66.8 at 3). 4 streams at
+// 1-2 KiB each were no better than 2. The k-quant kernels must interleave the streams finely (quarter by quarter
+// of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained nothing, and 4 streams
+// that way lost 11 %.
 constexpr int64_t kPackedStreamPrefetchBytes = 3072;
 
 // Reusable per-thread buffer: grows to the largest call and then stays, so steady-state calls do not allocate.
