@@ -128,6 +128,14 @@ int run_bench(const BenchOptions& o) {
           model.backend->num_threads(), bandwidth_before, after, 100.0 * gbs / peak);
     }
     std::printf("\n");
+    // Weights that fit in the last-level cache may partly be read from it (a shared cache: how much depends on the
+    // neighbours), so decode can exceed the DRAM figure.
+    if (const size_t llc = cpu::last_level_cache_bytes(); !o.skip_bandwidth && llc > 0 && weight_bytes <= llc) {
+      std::printf(
+          "note: the weights (%.0f MiB) fit in the last-level cache (%.0f MiB): decode may read part of them from "
+          "it, faster than the machine's memory read bandwidth\n",
+          weight_bytes / 1048576.0, llc / 1048576.0);
+    }
     if (model.profiler) {
       const int64_t tokens = o.n_gen * o.repetitions;
       std::printf("\ndecode profile, per token (%lld tokens; every op synchronized, so slower than unprofiled):\n%s",

@@ -1,6 +1,7 @@
 #include "kernels/cpu/memory_bandwidth.h"
 
 #include <immintrin.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -137,6 +138,16 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
   volatile uint64_t keep = 0;
   for (uint64_t v : sink) keep = keep + v;
   return best;
+}
+
+size_t last_level_cache_bytes() {
+#if defined(_SC_LEVEL3_CACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  for (int name : {_SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE}) {
+    const long bytes = sysconf(name);
+    if (bytes > 0) return static_cast<size_t>(bytes);
+  }
+#endif
+  return 0;
 }
 
 }  // namespace strata::cpu

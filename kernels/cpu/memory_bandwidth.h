@@ -15,4 +15,8 @@ namespace strata::cpu {
 // the most this machine was seen to read, not what one access pattern gets.
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int repeats = 5);
 
+// Bytes of the last-level cache (one instance, as the OS reports it), 0 when unknown. Data that fits there can be
+// read faster than measure_read_bandwidth's DRAM figure.
+size_t last_level_cache_bytes();
+
 }  // namespace strata::cpu
