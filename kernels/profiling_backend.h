@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,8 +67,10 @@ class ProfilingBackend final : public Backend {
 
  private:
   using Clock = std::chrono::steady_clock;
-  // Row of `label` (a string literal, or the weights' shape for matmuls: `key` then tells rows apart cheaply).
-  OpStats& row(const char* op, const void* key, const std::vector<const WeightTensor*>& weights);
+  // The row of (op, key): found by the pair (key: the first weight's data for matmuls, else null), so a call costs
+  // a hash lookup. Only on a first call is the label built: the op, then for matmuls the shapes and types of
+  // `weights` (rows of equal label, the same shapes under other weights, share one row).
+  OpStats& row(const char* op, const void* key, std::span<const MatmulOutput> weights = {});
   void record(OpStats& row, Clock::time_point start, uint64_t weight_bytes);
 
   Backend& inner_;

@@ -398,11 +398,6 @@ struct LaneQ45K {
   // whole super-blocks (2.3 KiB) side by side leave each stream idle too long for its prefetches to keep up.
   static constexpr bool kInterleavesStreams = true;
 
-  template <bool kPacked, int C>
-  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
-    block_streams<kPacked, C, 1>(&t, lr, i, reinterpret_cast<__m512(*)[C]>(acc));
-  }
-
   // Adds super-block i of each stream's tile to its acc (see run_lanes).
   template <bool kPacked, int C, int S>
   [[gnu::always_inline]] static void block_streams(const DotTile* ts, const LaneRows& lr, int64_t i, __m512 (*acc)[C]) {
@@ -834,11 +829,6 @@ struct LaneQ6K {
   // run_lanes hands all S streams to block_streams, which interleaves them quarter by quarter (384 bytes each), as
   // LaneQ45K does.
   static constexpr bool kInterleavesStreams = true;
-
-  template <bool kPacked, int C>
-  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
-    block_streams<kPacked, C, 1>(&t, lr, i, reinterpret_cast<__m512(*)[C]>(acc));
-  }
 
   // Adds super-block i of each stream's tile to its acc (see run_lanes).
   template <bool kPacked, int C, int S>

@@ -15,7 +15,16 @@ class WeightLoader {
   WeightLoader(const GgufFile& file, Backend& backend, ModelWeights& weights)
       : file_(file), backend_(backend), weights_(weights) {}
 
+  // The matrix `name` as mapped onto the backend.
   absl::StatusOr<WeightTensor> matrix(const std::string& name) {
+    STRATA_ASSIGN_OR_RETURN(WeightTensor w, describe(name));
+    const GgufTensorInfo* t = file_.find_tensor(name);
+    STRATA_ASSIGN_OR_RETURN(w.data, backend_.map_weights(t->data, t->n_bytes));
+    return w;
+  }
+
+  // The matrix `name`'s type and shape (data left null: nothing is mapped or uploaded), or why it cannot be used.
+  absl::StatusOr<WeightTensor> describe(const std::string& name) const {
     const GgufTensorInfo* t = file_.find_tensor(name);
     if (t == nullptr) return absl::NotFoundError(absl::StrCat("weights: tensor '", name, "' is missing"));
     if (t->shape.size() != 2) {
@@ -31,7 +40,6 @@ class WeightLoader {
     w.n_rows = static_cast<int64_t>(t->shape[1]);
     w.row_len = static_cast<int64_t>(t->shape[0]);
     w.row_bytes = t->n_bytes / t->shape[1];
-    STRATA_ASSIGN_OR_RETURN(w.data, backend_.map_weights(t->data, t->n_bytes));
     return w;
   }
 
@@ -66,8 +74,8 @@ class WeightLoader {
   absl::Status reserve_arena(const std::vector<std::string>& names) {
     size_t total = 0;
     for (const std::string& name : names) {
-      STRATA_ASSIGN_OR_RETURN(WeightTensor mapped, matrix(name));
-      total += round_up(backend_.packed_weight_bytes(mapped));
+      STRATA_ASSIGN_OR_RETURN(WeightTensor shape, describe(name));
+      total += round_up(backend_.packed_weight_bytes(shape));
     }
     if (total == 0) return absl::OkStatus();
     STRATA_ASSIGN_OR_RETURN(arena_, own(total));
