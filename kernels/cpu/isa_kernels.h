@@ -44,6 +44,9 @@ struct DotTile {
   int streams = 1;
   int64_t stream_w_stride = 0;
   int64_t stream_y_stride = 0;
+  // Packed GEMV: a tile's outputs that fill one aligned 64-byte line of y (16 rows) are written with non-temporal
+  // stores; the caller fences them before another thread reads y (see quant_matmul.cc for why).
+  bool stream_y = false;
 };
 
 }  // namespace strata::cpu

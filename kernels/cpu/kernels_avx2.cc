@@ -93,12 +93,23 @@ void zero_halves(__m256 acc[2][C]) {
 // The outputs of a 16-row group held as two halves of 8 rows, rows [0, rows) of it.
 template <int C>
 void store_halves(const DotTile& t, int rows, const __m256 acc[2][C]) {
+  __m256i mask[2];
 #pragma GCC unroll 2
   for (int h = 0; h < 2; ++h) {
     const int live = std::min(8, std::max(0, rows - 8 * h));
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(live), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    mask[h] = _mm256_cmpgt_epi32(_mm256_set1_epi32(live), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) _mm256_maskstore_ps(t.y + c * t.ldy + 8 * h, mask, acc[h][c]);
+  for (int c = 0; c < C; ++c) {
+    float* y = t.y + c * t.ldy;
+    if (t.stream_y && rows == 16 && (reinterpret_cast<uintptr_t>(y) & 63) == 0) {
+      // A whole 64-byte line, non-temporal (DotTile::stream_y): the two halves fill one write-combining buffer.
+      _mm256_stream_ps(y, acc[0][c]);
+      _mm256_stream_ps(y + 8, acc[1][c]);
+    } else {
+      _mm256_maskstore_ps(y, mask[0], acc[0][c]);
+      _mm256_maskstore_ps(y + 8, mask[1], acc[1][c]);
+    }
   }
 }
 

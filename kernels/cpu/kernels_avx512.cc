@@ -268,7 +268,14 @@ void run_lanes(const DotTile& t, int rows) {
 #pragma GCC unroll 4
   for (int s = 0; s < S; ++s)
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(t.y + s * t.stream_y_stride + c * t.ldy, store, acc[s][c]);
+    for (int c = 0; c < C; ++c) {
+      float* y = t.y + s * t.stream_y_stride + c * t.ldy;
+      if (t.stream_y && rows == 16 && (reinterpret_cast<uintptr_t>(y) & 63) == 0) {
+        _mm512_stream_ps(y, acc[s][c]);  // a whole line, non-temporal (DotTile::stream_y)
+      } else {
+        _mm512_mask_storeu_ps(y, store, acc[s][c]);
+      }
+    }
 }
 
 // Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter, and in

@@ -41,14 +41,17 @@ std::vector<Isa> available_isas() {
 std::vector<float> run(GgmlType type, const std::vector<uint8_t>& w, int64_t n, int64_t k, const std::vector<float>& x,
                        int64_t m, ThreadPool& pool, Isa isa, MatmulPath path,
                        WeightLayout layout = WeightLayout::kGguf) {
-  std::vector<float> y(m * n, -12345.0f);
+  // y 64-byte aligned, as the backend's buffers are: the packed GEMV writes whole aligned lines of y with
+  // non-temporal stores (DotTile::stream_y), and only there.
+  std::vector<float> storage(m * n + 16, -12345.0f);
+  float* y = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64 / sizeof(float);
   MatmulOptions options;
   options.isa = isa;
   options.path = path;
   options.layout = layout;
-  const absl::Status s = matmul(type, w.data(), n, k, x.data(), m, y.data(), pool, options);
+  const absl::Status s = matmul(type, w.data(), n, k, x.data(), m, y, pool, options);
   EXPECT_TRUE(s.ok()) << s;
-  return y;
+  return std::vector<float>(y, y + m * n);
 }
 
 class MatmulTypeTest : public ::testing::TestWithParam<GgmlType> {};
@@ -158,7 +161,9 @@ TEST_P(MatmulTypeTest, PackedWeightsGiveTheSameBits) {
                 absl::StatusCode::kInvalidArgument);
       return;
     }
-    for (int64_t n : {1, 16, 37, 100}) {
+    // n = 96 and 100: each thread gets two full groups or more, which the GEMV reads as two streams; with n = 96
+    // every output row of y starts on a cache line (non-temporal stores for all columns).
+    for (int64_t n : {1, 16, 37, 96, 100}) {
       const std::vector<uint8_t> w = random_weights(type, n, k, 300 + n);
       const size_t row_bytes = w.size() / n;
       ASSERT_EQ(packed_weight_bytes(type, n, k, Isa::kAvx512), (n + 15) / 16 * 16 * row_bytes) << name;
@@ -196,8 +201,9 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
   }
   const int64_t block = ggml_type_info(type)->block_size;
   for (int64_t k : {block, 3 * block, 2048 + block}) {
-    // n = 100: each of 2 or 3 threads gets at least two full groups, which the GEMV reads as two streams.
-    for (int64_t n : {1, 9, 16, 37, 100}) {
+    // n = 96 and 100: each of 2 or 3 threads gets at least two full groups, which the GEMV reads as two streams;
+    // with n = 96 every output row of y starts on a cache line (non-temporal stores for all columns).
+    for (int64_t n : {1, 9, 16, 37, 96, 100}) {
       const std::vector<uint8_t> w = random_weights(type, n, k, 600 + n);
       std::vector<uint8_t> packed(packed_weight_bytes(type, n, k, Isa::kAvx2), 0xCD);
       ThreadPool two(2), three(3);
