@@ -289,8 +289,11 @@ def test_clients_vanishing_before_a_non_streamed_reply(server):
 
 def test_queue_full_gives_429():
     with running_server(["--max-num-seqs", "1", "--max-queue", "1"]) as s:
-        body = {"model": SERVED_NAME, "messages": MESSAGES, "max_tokens": 200, "ignore_eos": True, "stream": True}
-        first = requests.post(s.base + "/v1/chat/completions", json=body, stream=True, timeout=120)
+        body = {"model": SERVED_NAME, "messages": MESSAGES, "max_tokens": 20, "ignore_eos": True, "stream": True}
+        # The first request is long (900 tokens: seconds) so that it is still running when the third arrives, however
+        # fast decode is; closing it cancels it.
+        first = requests.post(s.base + "/v1/chat/completions", json={**body, "max_tokens": 900}, stream=True,
+                              timeout=120)
         lines = first.iter_lines()
         next(lines)  # the first one is running
         waiting = threading.Thread(target=lambda: requests.post(s.base + "/v1/chat/completions", json=body,
