@@ -38,7 +38,7 @@ struct DotTile {
   const int32_t* a_sum = nullptr;  // [cols, a_sums_stride]
   const float* a_s = nullptr;      // [cols, a_sums_stride]; Q8_1 partners only
   int64_t a_sums_stride = 0;
-  // Packed GEMV (AVX-512 row-lane kernels, at most 4 columns): `streams` (1 or 2) full groups of 16 rows read side
+  // Packed GEMV (row-lane kernels, at most kGemvMaxRows columns): `streams` (1 or 2) full groups of 16 rows read side
   // by side, block by block, group s at w + s * stream_w_stride bytes writing y + s * stream_y_stride. Each output's
   // arithmetic is unchanged (same bits); one core keeps more lines in flight (see quant_matmul.cc).
   int streams = 1;

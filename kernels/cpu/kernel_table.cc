@@ -44,6 +44,15 @@ namespace {
 
 const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);
 #if defined(STRATA_CPU_X86)
+// Every packed kernel reads 1 or 2 groups side by side in the GEMV (DotTile::streams); on both ISAs two are faster
+// for the 32-block formats and for the k-quants that interleave them finely (Q4_K, Q5_K, Q6_K: see quant_matmul.cc).
+void set_two_stream_gemv(IsaKernels& t) {
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+    t.gemv_streams[static_cast<int>(type)] = 2;
+  }
+}
+
 const IsaKernels kAvx2 = [] {
   IsaKernels t = STRATA_CPU_TABLE(avx2, Isa::kAvx2);
   // The AVX-512 packed layout, written without AVX-512 (row_lane_pack.h) and read 8 rows per register half.
@@ -61,12 +70,7 @@ const IsaKernels kAvx2 = [] {
   STRATA_CPU_PACKED_AVX2(kQ5_K, q5_k, q5_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ6_K, q6_k, q6_k_q8_k)
 #undef STRATA_CPU_PACKED_AVX2
-  // The 32-block formats' and Q4_K-Q6_K kernels read two groups side by side in the GEMV (DotTile::streams), as
-  // on AVX-512.
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
-                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
-    t.gemv_streams[static_cast<int>(type)] = 2;
-  }
+  set_two_stream_gemv(t);
   return t;
 }();
 const IsaKernels kAvx512 = [] {
@@ -85,12 +89,7 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ5_K, q5_k_q8_k)
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
-  // Every packed kernel reads 1 or 2 groups side by side (DotTile::streams); two are faster for the 32-block
-  // formats and the k-quants that interleave them finely (Q4_K, Q5_K, Q6_K: see quant_matmul.cc).
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
-                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
-    t.gemv_streams[static_cast<int>(type)] = 2;
-  }
+  set_two_stream_gemv(t);
   return t;
 }();
 #else
