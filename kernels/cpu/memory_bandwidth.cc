@@ -109,7 +109,17 @@ std::vector<ReadLoop> read_loops() {
 
 }  // namespace
 
+size_t memory_bandwidth_buffer_bytes() {
+  size_t bytes = std::max(size_t{1} << 30, 4 * last_level_cache_bytes());
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_size > 0) {
+    bytes = std::min(bytes, static_cast<size_t>(pages) * static_cast<size_t>(page_size) / 4);
+  }
+  return bytes;
+}
+
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
+  if (bytes == 0) bytes = memory_bandwidth_buffer_bytes();
   const size_t words = bytes / sizeof(uint64_t);
   // The same memory the weights live in (huge pages where the system grants them).
   auto* buffer = static_cast<uint64_t*>(allocate_host_memory(words * sizeof(uint64_t)));

@@ -8,12 +8,18 @@
 
 namespace strata::cpu {
 
-// Best-of-`repeats` GB/s (1e9 bytes/s) for all pool threads streaming through a `bytes`-long buffer (far larger
-// than the caches), each thread reading its own contiguous part, as the GEMV splits weight rows. Each repeat tries
-// every load loop the CPU can run (256-bit and, with AVX-512, 512-bit loads; no prefetch, and software prefetch
-// at several distances, including the GEMV kernels' L2 + L1 scheme); the best of all is reported, so the figure is
-// the most this machine was seen to read, not what one access pattern gets.
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int repeats = 5);
+// Best-of-`repeats` GB/s (1e9 bytes/s) for all pool threads streaming through a `bytes`-long buffer, each thread
+// reading its own contiguous part, as the GEMV splits weight rows. bytes = 0: memory_bandwidth_buffer_bytes(). Each
+// repeat tries every load loop the CPU can run (256-bit and, with AVX-512, 512-bit loads; no prefetch, and software
+// prefetch at several distances, including the GEMV kernels' L2 + L1 scheme); the best of all is reported, so the
+// figure is the most this machine was seen to read, not what one access pattern gets.
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes = 0, int repeats = 5);
+
+// A buffer large enough that reading it measures DRAM, not the caches: STREAM's rule, 4 x the last-level cache, and
+// at least 1 GiB (at most a quarter of physical memory). A cyclic read of a buffer only twice the cache still hits
+// it in part: on a 2-vCPU VM with a 480 MiB shared L3, 2 threads read 1 GiB at 36.1-36.6 GB/s and 4 GiB at
+// 35.4-35.7 (512 MiB: 38.1-38.4, 64 MiB: 58-60).
+size_t memory_bandwidth_buffer_bytes();
 
 // Bytes of the last-level cache (one instance, as the OS reports it), 0 when unknown. Data that fits there can be
 // read faster than measure_read_bandwidth's DRAM figure.

@@ -2,6 +2,9 @@
 // 2 MiB up; the read-bandwidth measurement built on it returns a plausible figure.
 #include "kernels/cpu/host_memory.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -32,6 +35,18 @@ TEST(HostMemoryTest, ReadBandwidthIsPlausible) {
   const double gbs = measure_read_bandwidth(pool, size_t{64} << 20, 2);
   EXPECT_GT(gbs, 0.5);     // any machine streams faster than this
   EXPECT_LT(gbs, 5000.0);  // and none this fast: a broken timer or an optimized-away loop
+}
+
+// The default buffer measures DRAM, not the last-level cache: 4 x the LLC (STREAM's rule) and at least 1 GiB, unless
+// that would take more than a quarter of physical memory.
+TEST(HostMemoryTest, BandwidthBufferOutsizesTheCache) {
+  const size_t bytes = memory_bandwidth_buffer_bytes();
+  const size_t physical = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_LE(bytes, physical / 4);
+  if (physical / 4 >= std::max(size_t{1} << 30, 4 * last_level_cache_bytes())) {
+    EXPECT_GE(bytes, size_t{1} << 30);
+    EXPECT_GE(bytes, 4 * last_level_cache_bytes());
+  }
 }
 
 }  // namespace
