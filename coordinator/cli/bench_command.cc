@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -72,8 +73,10 @@ int run_bench(const BenchOptions& o) {
 
   // A shared machine's bandwidth drifts (another tenant's load, this VM's host): the read bandwidth is measured
   // before and after the runs and the higher figure is the reference, so a slow moment cannot flatter the ratio.
-  const double bandwidth_before =
-      o.skip_bandwidth || o.n_gen == 0 ? 0.0 : cpu::measure_read_bandwidth(model.backend->pool());
+  // One meter for both, freed after the second: freeing its buffer before the runs slowed some of them.
+  std::optional<cpu::ReadBandwidthMeter> meter;
+  if (!o.skip_bandwidth && o.n_gen > 0) meter.emplace();
+  const double bandwidth_before = meter ? meter->measure(model.backend->pool()) : 0.0;
 
   KvBlockAllocator allocator(static_cast<int32_t>(model.cache->n_blocks()));
   std::mt19937 rng(1234);
@@ -120,8 +123,9 @@ int run_bench(const BenchOptions& o) {
     const double gbs = weight_bytes * tg.mean / 1e9;
     std::printf("tg%lld: %.2f ± %.2f tok/s, %.2f GB/s of weights", static_cast<long long>(o.n_gen), tg.mean, tg.sd,
                 gbs);
-    if (!o.skip_bandwidth) {
-      const double after = cpu::measure_read_bandwidth(model.backend->pool());
+    if (meter) {
+      const double after = meter->measure(model.backend->pool());
+      meter.reset();
       const double peak = std::max(bandwidth_before, after);
       std::printf(
           ", machine read bandwidth %.2f GB/s (%d threads; best of %.2f before and %.2f after the runs): %.1f %%", peak,

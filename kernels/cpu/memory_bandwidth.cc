@@ -118,14 +118,20 @@ size_t memory_bandwidth_buffer_bytes() {
   return bytes;
 }
 
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
+ReadBandwidthMeter::ReadBandwidthMeter(size_t bytes) {
   if (bytes == 0) bytes = memory_bandwidth_buffer_bytes();
-  const size_t words = bytes / sizeof(uint64_t);
+  words_ = bytes / sizeof(uint64_t);
   // The same memory the weights live in (huge pages where the system grants them).
-  auto* buffer = static_cast<uint64_t*>(allocate_host_memory(words * sizeof(uint64_t)));
-  if (buffer == nullptr) return 0;
+  buffer_ = static_cast<uint64_t*>(allocate_host_memory(words_ * sizeof(uint64_t)));
+  if (buffer_ == nullptr) return;
   // Touch every page with non-zero data so reads hit real memory, not the shared zero page.
-  for (size_t i = 0; i < words; ++i) buffer[i] = i * 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < words_; ++i) buffer_[i] = i * 0x9e3779b97f4a7c15ull;
+}
+
+ReadBandwidthMeter::~ReadBandwidthMeter() { release_host_memory(buffer_); }
+
+double ReadBandwidthMeter::measure(ThreadPool& pool, int repeats) {
+  if (buffer_ == nullptr) return 0;
   const std::vector<ReadLoop> loops = read_loops();
   const int threads = pool.num_threads();
   std::vector<uint64_t> sink(threads);
@@ -135,19 +141,23 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
     for (ReadLoop loop : loops) {
       const auto start = std::chrono::steady_clock::now();
       pool.parallel_for(threads, [&](int64_t task, int) {
-        const size_t chunk = (words / threads) & ~size_t{15};
+        const size_t chunk = (words_ / threads) & ~size_t{15};
         const size_t begin = static_cast<size_t>(task) * chunk;
-        const size_t n = task + 1 == threads ? words - begin : chunk;
-        sink[task] += loop(buffer + begin, n);
+        const size_t n = task + 1 == threads ? words_ - begin : chunk;
+        sink[task] += loop(buffer_ + begin, n);
       });
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      best = std::max(best, static_cast<double>(words * sizeof(uint64_t)) / s / 1e9);
+      best = std::max(best, static_cast<double>(words_ * sizeof(uint64_t)) / s / 1e9);
     }
   }
-  release_host_memory(buffer);
   volatile uint64_t keep = 0;
   for (uint64_t v : sink) keep = keep + v;
   return best;
+}
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
+  ReadBandwidthMeter meter(bytes);
+  return meter.measure(pool, repeats);
 }
 
 size_t last_level_cache_bytes() {
