@@ -13,6 +13,7 @@
 #include "core/model/model_synth.h"
 #include "core/quant/dequantize.h"
 #include "kernels/cpu/cpu_backend.h"
+#include "tests/engine/tiny_model.h"
 #include "worker/shard/kv_cache.h"
 #include "worker/shard/model_weights.h"
 #include "worker/shard/transformer.h"
@@ -161,35 +162,24 @@ class ForwardReference : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(ForwardReference, MatchesFloat64Transformer) {
   const std::string arch = GetParam();
-  const std::string path = (std::filesystem::temp_directory_path() / ("strata_ref_" + arch + ".gguf")).string();
-  SynthOptions o;
+  SynthOptions o = tiny_model_options();
   o.arch = arch;
-  o.n_embd = 64;
   o.n_layer = 2;
-  o.n_head = 4;
-  o.n_head_kv = 2;
-  o.n_ff = 96;
-  o.n_vocab = 300;
   o.type = "F32";
   o.sliding_window = 5;  // shorter than the sequence, so gemma3's sliding layers really slide
   o.seed = 7;
-  ASSERT_TRUE(synthesize_model(o, path).ok());
-  auto file = GgufFile::open(path);
-  ASSERT_TRUE(file.ok()) << file.status();
-  auto config = load_model_config(**file);
-  ASSERT_TRUE(config.ok()) << config.status();
-
   cpu::CpuBackend backend(2);
-  auto weights = load_model_weights(**file, *config, backend, 0, config->n_layer);
-  ASSERT_TRUE(weights.ok()) << weights.status();
-  auto cache = KvCache::create(backend, *config, config->n_layer, /*n_blocks=*/8, /*block_size=*/4);
+  TinyModel m;
+  ASSERT_NO_FATAL_FAILURE(load_tiny_model(o, "ref_" + arch, backend, m));
+  const ModelConfig& config = m.config;
+  auto cache = KvCache::create(backend, config, config.n_layer, /*n_blocks=*/8, /*block_size=*/4);
   ASSERT_TRUE(cache.ok());
-  Transformer transformer(*config, *weights, **cache, backend);
+  Transformer transformer(config, *m.weights, **cache, backend);
 
   std::mt19937 rng(42);
   std::vector<int32_t> tokens(11);
   for (int32_t& t : tokens) t = std::uniform_int_distribution<int32_t>(0, 299)(rng);
-  const std::vector<Vec> want = Reference(**file, *config).run(tokens);
+  const std::vector<Vec> want = Reference(*m.file, config).run(tokens);
 
   // Prefill 7 tokens (scattered, non-consecutive blocks), then decode the rest one at a time.
   const std::vector<int32_t> table = {5, 2, 7};
@@ -197,7 +187,7 @@ TEST_P(ForwardReference, MatchesFloat64Transformer) {
   prefill.seqs.push_back({std::vector<int32_t>(tokens.begin(), tokens.begin() + 7), 0, table, true});
   std::vector<float> logits;
   ASSERT_TRUE(transformer.forward(prefill, logits).ok());
-  const int64_t V = config->n_vocab;
+  const int64_t V = config.n_vocab;
   // Tolerance: the KV cache holds f16 (relative rounding 2^-11), the reference doubles everywhere.
   constexpr double kTolerance = 5e-3;
   for (int t = 0; t < 7; ++t) {
@@ -210,10 +200,41 @@ TEST_P(ForwardReference, MatchesFloat64Transformer) {
     ASSERT_TRUE(transformer.forward(step, logits).ok());
     EXPECT_LT(normalized_error(logits, want[t]), kTolerance) << arch << " decode token " << t;
   }
-  std::filesystem::remove(path);
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, ForwardReference, ::testing::Values("llama", "qwen2", "gemma3"));
+
+// The step buffers grow to the largest step and stay: a decode step between two prefills must not make the second
+// prefill reallocate them (a step's sizes are not the buffers' capacity).
+TEST(StepBuffers, GrowOnlyPastTheLargestStep) {
+  SynthOptions o = tiny_model_options();
+  o.n_layer = 1;
+  o.type = "F32";
+  cpu::CpuBackend backend(2);
+  TinyModel m;
+  ASSERT_NO_FATAL_FAILURE(load_tiny_model(o, "step_buffers", backend, m));
+  auto cache = KvCache::create(backend, m.config, m.config.n_layer, /*n_blocks=*/16, /*block_size=*/4);
+  ASSERT_TRUE(cache.ok());
+  Transformer transformer(m.config, *m.weights, **cache, backend);
+
+  std::vector<float> logits;
+  auto step = [&](int n_tokens, int start, std::vector<int32_t> table) {
+    ForwardBatch b;
+    b.seqs.push_back({std::vector<int32_t>(n_tokens, 7), start, std::move(table), false});
+    return transformer.forward(b, logits);
+  };
+  ASSERT_TRUE(step(12, 0, {0, 1, 2, 3}).ok());  // prefill: 16 tokens of room
+  EXPECT_EQ(transformer.step_buffer_allocations(), 1);
+  ASSERT_TRUE(step(1, 12, {0, 1, 2, 3}).ok());  // decode
+  ASSERT_TRUE(step(12, 0, {4, 5, 6}).ok());     // another prefill, as large as the first
+  EXPECT_EQ(transformer.step_buffer_allocations(), 1);
+  ASSERT_TRUE(step(20, 0, {7, 8, 9, 10, 11}).ok());  // larger: grows once
+  EXPECT_EQ(transformer.step_buffer_allocations(), 2);
+  ASSERT_TRUE(step(1, 12, {4, 5, 6, 12}).ok());
+  ASSERT_TRUE(step(20, 0, {7, 8, 9, 10, 11}).ok());
+  ASSERT_TRUE(step(12, 0, {0, 1, 2}).ok());
+  EXPECT_EQ(transformer.step_buffer_allocations(), 2);
+}
 
 // The real quantized models against the same float64 transformer. The kernels quantize activations to 8 bits, as
 // llama.cpp's do (RMS rounding error ~1 % of each activation row per matmul), and that compounds over 7 matmuls

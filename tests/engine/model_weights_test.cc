@@ -8,30 +8,20 @@
 
 #include "core/model/model_synth.h"
 #include "kernels/cpu/cpu_backend.h"
+#include "tests/engine/tiny_model.h"
 
 namespace strata {
 namespace {
 
 TEST(ModelWeights, PackedMatricesAreOneStreamInReadOrder) {
-  const std::string path = (std::filesystem::temp_directory_path() / "strata_weights_order.gguf").string();
-  SynthOptions o;
-  o.arch = "llama";
-  o.n_embd = 64;
+  SynthOptions o = tiny_model_options();
   o.n_layer = 3;
-  o.n_head = 4;
-  o.n_head_kv = 2;
-  o.n_ff = 96;
-  o.n_vocab = 300;
   o.type = "Q4_0";
   o.seed = 11;
-  ASSERT_TRUE(synthesize_model(o, path).ok());
-  auto file = GgufFile::open(path);
-  ASSERT_TRUE(file.ok()) << file.status();
-  auto config = load_model_config(**file);
-  ASSERT_TRUE(config.ok()) << config.status();
   cpu::CpuBackend backend(2);
-  auto weights = load_model_weights(**file, *config, backend, 0, config->n_layer);
-  ASSERT_TRUE(weights.ok()) << weights.status();
+  TinyModel m;
+  ASSERT_NO_FATAL_FAILURE(load_tiny_model(o, "weights_order", backend, m));
+  const ModelWeights* weights = &*m.weights;
 
   std::vector<const WeightTensor*> order;
   for (const LayerWeights& l : weights->layers) {
@@ -48,7 +38,6 @@ TEST(ModelWeights, PackedMatricesAreOneStreamInReadOrder) {
   }
   // The embedding table stays in the file mapping, read in place.
   EXPECT_EQ(weights->token_embd.layout, WeightLayout::kGguf);
-  std::filesystem::remove(path);
 }
 
 }  // namespace

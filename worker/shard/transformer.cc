@@ -89,20 +89,27 @@ void Transformer::release_buffers() {
 }
 
 absl::Status Transformer::reserve(int64_t n_tokens, int64_t n_seqs, int64_t max_blocks, int64_t n_out) {
-  if (n_tokens <= buf_.n_tokens && n_seqs * max_blocks <= buf_.n_seqs * buf_.max_blocks && n_out <= buf_.n_out &&
-      n_seqs <= buf_.n_seqs) {
+  // Checked against what was allocated, not against the last step's sizes: a decode step after a prefill must not
+  // shrink the next prefill's room (it reallocated every step whose batch outgrew the one before).
+  auto fit = [&] {
     buf_.n_tokens = n_tokens;
     buf_.n_seqs = n_seqs;
     buf_.max_blocks = max_blocks;
     buf_.n_out = n_out;
     return absl::OkStatus();
+  };
+  if (n_tokens <= capacity_.tokens && n_seqs <= capacity_.seqs && n_seqs * max_blocks <= capacity_.table_entries &&
+      n_out <= capacity_.out) {
+    return fit();
   }
   release_buffers();
-  // Grow with headroom so a growing batch does not reallocate every step.
-  const int64_t cap_tokens = std::max<int64_t>(n_tokens, 16);
-  const int64_t cap_seqs = std::max<int64_t>(n_seqs, 8);
-  const int64_t cap_blocks = std::max<int64_t>(max_blocks, 64);
-  const int64_t cap_out = std::max<int64_t>(n_out, 8);
+  // Grow with headroom so a growing batch does not reallocate every step, and never below what was there.
+  const Capacity old = capacity_;
+  capacity_ = {};
+  const int64_t cap_tokens = std::max<int64_t>({n_tokens, 16, old.tokens});
+  const int64_t cap_seqs = std::max<int64_t>({n_seqs, 8, old.seqs});
+  const int64_t cap_tables = std::max<int64_t>({n_seqs * max_blocks, cap_seqs * 64, old.table_entries});
+  const int64_t cap_out = std::max<int64_t>({n_out, 8, old.out});
   const ModelConfig& c = config_;
   auto alloc = [&](auto*& ptr, int64_t count) -> absl::Status {
     using T = std::remove_reference_t<decltype(*ptr)>;
@@ -124,15 +131,13 @@ absl::Status Transformer::reserve(int64_t n_tokens, int64_t n_seqs, int64_t max_
   STRATA_RETURN_IF_ERROR(alloc(buf_.pos, cap_tokens));
   STRATA_RETURN_IF_ERROR(alloc(buf_.seq, cap_tokens));
   STRATA_RETURN_IF_ERROR(alloc(buf_.slots, cap_tokens));
-  STRATA_RETURN_IF_ERROR(alloc(buf_.tables, cap_seqs * cap_blocks));
+  STRATA_RETURN_IF_ERROR(alloc(buf_.tables, cap_tables));
   STRATA_RETURN_IF_ERROR(alloc(buf_.out_rows, cap_out));
   STRATA_RETURN_IF_ERROR(alloc(buf_.hidden_out, cap_out * c.n_embd));
   STRATA_RETURN_IF_ERROR(alloc(buf_.logits, cap_out * c.n_vocab));
-  buf_.n_tokens = cap_tokens;
-  buf_.n_seqs = cap_seqs;
-  buf_.max_blocks = cap_blocks;
-  buf_.n_out = cap_out;
-  return reserve(n_tokens, n_seqs, max_blocks, n_out);
+  capacity_ = {cap_tokens, cap_seqs, cap_tables, cap_out};
+  ++step_buffer_allocations_;
+  return fit();
 }
 
 absl::Status Transformer::validate(const ForwardBatch& batch) const {

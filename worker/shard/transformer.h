@@ -78,6 +78,9 @@ class Transformer {
   absl::Status forward(const ForwardBatch& batch, std::vector<float>& logits);
 
   const ModelConfig& config() const { return config_; }
+  // How many times the step buffers were allocated: they grow to the largest step seen and then stay, however the
+  // batch sizes of later steps vary.
+  int64_t step_buffer_allocations() const { return step_buffer_allocations_; }
 
  private:
   friend class LayerOps;
@@ -90,7 +93,12 @@ class Transformer {
   KvCache& cache_;
   Backend& backend_;
   LayerForwardFn layer_forward_ = nullptr;
-  StepBuffers buf_;
+  StepBuffers buf_;  // sized for the current step
+  // What buf_'s arrays were allocated for: tokens, sequences, block-table entries (sequences x blocks), output rows.
+  struct Capacity {
+    int64_t tokens = 0, seqs = 0, table_entries = 0, out = 0;
+  } capacity_;
+  int64_t step_buffer_allocations_ = 0;
   std::vector<void*> allocations_;
 };
 
