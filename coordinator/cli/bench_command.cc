@@ -132,6 +132,13 @@ int run_bench(const BenchOptions& o) {
           model.backend->num_threads(), bandwidth_before, after, 100.0 * gbs / peak);
     }
     std::printf("\n");
+    // Each run on its own: a slow run among fast ones points at the machine (another process, a freed buffer's
+    // aftermath), not at the engine.
+    if (tg_tps.size() > 1) {
+      std::printf("tg%lld runs:", static_cast<long long>(o.n_gen));
+      for (double v : tg_tps) std::printf(" %.2f", v);
+      std::printf(" tok/s\n");
+    }
     // Weights that fit in the last-level cache may partly be read from it (a shared cache: how much depends on the
     // neighbours), so decode can exceed the DRAM figure.
     if (const size_t llc = cpu::last_level_cache_bytes(); !o.skip_bandwidth && llc > 0 && weight_bytes <= llc) {

@@ -122,6 +122,7 @@ class Generate(unittest.TestCase):
             # --profile: the decode's ops per token, matmuls by shape and type (n_ff x n_embd gate + up, Q4_K).
             profile = strata("bench", "-m", path, "-p", "0", "-n", "8", "-r", "2", "--no-bandwidth",
                              "--profile").stdout.decode()
+            self.assertRegex(profile, r"tg8 runs: [0-9.]+ [0-9.]+ tok/s")  # each of the 2 runs
             self.assertIn("decode profile, per token (16 tokens", profile)
             self.assertIn("matmul_group 512x256 Q4_K + 512x256 Q4_K", profile)
             rows = {line.split()[0]: line.split() for line in profile.splitlines() if line.startswith(
