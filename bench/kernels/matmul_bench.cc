@@ -183,7 +183,7 @@ int bench_main(int argc, char** argv) {
   ReadBandwidthMeter meter;
   const double bw1 = meter.measure(pool1), bw2 = meter.measure(pool2);
   // The models below are as large as the bandwidth buffer, so both read DRAM, not the last-level cache.
-  const int64_t min_bytes = static_cast<int64_t>(memory_bandwidth_buffer_bytes());
+  const int64_t min_bytes = static_cast<int64_t>(meter.bytes());
   std::printf("ISA %s; streaming read of %.1f GiB: %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n",
               std::string(isa_name(isa)).c_str(), min_bytes / 1073741824.0, bw1, bw2);
   std::printf("(* packed layout)\n%-6s %8s %6s | %-22s | %-22s | %-13s | %s\n", "type", "weights", "layers",

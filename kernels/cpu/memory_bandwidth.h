@@ -29,6 +29,8 @@ class ReadBandwidthMeter {
 
   // 0 when the buffer could not be allocated.
   double measure(ThreadPool& pool, int repeats = 5);
+  // The buffer's size (0 when it could not be allocated).
+  size_t bytes() const { return buffer_ == nullptr ? 0 : words_ * sizeof(uint64_t); }
 
  private:
   uint64_t* buffer_ = nullptr;

@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <vector>
 
 #include "core/model/model_synth.h"
@@ -21,13 +20,13 @@ TEST(ModelWeights, PackedMatricesAreOneStreamInReadOrder) {
   cpu::CpuBackend backend(2);
   TinyModel m;
   ASSERT_NO_FATAL_FAILURE(load_tiny_model(o, "weights_order", backend, m));
-  const ModelWeights* weights = &*m.weights;
+  const ModelWeights& weights = *m.weights;
 
   std::vector<const WeightTensor*> order;
-  for (const LayerWeights& l : weights->layers) {
+  for (const LayerWeights& l : weights.layers) {
     for (const WeightTensor* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) order.push_back(w);
   }
-  order.push_back(&weights->output);
+  order.push_back(&weights.output);
   for (size_t i = 1; i < order.size(); ++i) {
     WeightTensor as_mapped = *order[i - 1];
     as_mapped.layout = WeightLayout::kGguf;
@@ -37,7 +36,7 @@ TEST(ModelWeights, PackedMatricesAreOneStreamInReadOrder) {
         << "matrix " << i << " does not follow matrix " << i - 1;
   }
   // The embedding table stays in the file mapping, read in place.
-  EXPECT_EQ(weights->token_embd.layout, WeightLayout::kGguf);
+  EXPECT_EQ(weights.token_embd.layout, WeightLayout::kGguf);
 }
 
 }  // namespace
