@@ -20,6 +20,12 @@
 
 namespace strata::cpu {
 
+// Software prefetch distances of the packed GEMV (see quant_matmul.cc for the measurements). Into L2: this many bytes
+// ahead summed over a thread's streams (DotTile::streams), so 3 KiB per stream with two, 1.5 KiB with four. Into L1:
+// kPackedPrefetchL1Bytes ahead of each stream.
+inline constexpr int64_t kPackedStreamsPrefetchBytes = 6144;
+inline constexpr int64_t kPackedPrefetchL1Bytes = 640;
+
 struct DotTile {
   int64_t n = 0;     // elements per row, a multiple of the weight block size
   const uint8_t* w;  // [rows] weight rows, w_stride bytes apart
@@ -38,9 +44,9 @@ struct DotTile {
   const int32_t* a_sum = nullptr;  // [cols, a_sums_stride]
   const float* a_s = nullptr;      // [cols, a_sums_stride]; Q8_1 partners only
   int64_t a_sums_stride = 0;
-  // Packed GEMV (row-lane kernels, at most kGemvMaxRows columns): `streams` (1 or 2) full groups of 16 rows read side
-  // by side, block by block, group s at w + s * stream_w_stride bytes writing y + s * stream_y_stride. Each output's
-  // arithmetic is unchanged (same bits); one core keeps more lines in flight (see quant_matmul.cc).
+  // Packed GEMV (row-lane kernels, at most kGemvMaxRows columns): `streams` (1, 2 or 4) full groups of 16 rows read
+  // side by side, block by block, group s at w + s * stream_w_stride bytes writing y + s * stream_y_stride. Each
+  // output's arithmetic is unchanged (same bits); one core keeps more lines in flight (see quant_matmul.cc).
   int streams = 1;
   int64_t stream_w_stride = 0;
   int64_t stream_y_stride = 0;

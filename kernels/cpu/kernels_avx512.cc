@@ -94,6 +94,8 @@ struct LaneLegacy {
   static constexpr int64_t kQsOffset = offsetof(Block, qs);
   static constexpr int64_t kPartnerQsOffset = offsetof(Partner, qs);
   static constexpr int kPrefetchStep = 64 / sizeof(Block);
+  // The packed GEMV reads up to 4 groups side by side (block, dispatch_lanes).
+  static constexpr int kMaxStreams = 4;
 
   // A block of 16 rows before decoding: fp16 d (and m) of each row, the rows' qh words (Q5), and the transposed
   // quant bytes (register k: elements 4k..4k+3 of each row; Q4/Q5 nibbles still packed, Q8_0 already unsigned).
@@ -180,8 +182,8 @@ struct LaneLegacy {
   static constexpr int64_t kBlockElements = 32;
 
   // Adds block i of the tile to acc (see run_lanes); kPacked: t.w is a packed group of 16 rows (pack_block per
-  // block), read as one sequential stream.
-  template <bool kPacked, int C>
+  // block), read as one sequential stream, one of S side by side in the GEMV.
+  template <bool kPacked, int C, int S>
   [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
     // GEMV-sized tiles split each dot in two chains and (Q4) take the cheaper nibble split; wider ones amortize the
     // shift over their columns and would pay the extra add per column instead. Every variant gives the same
@@ -191,7 +193,12 @@ struct LaneLegacy {
     Raw raw;
     if constexpr (kPacked) {
       const uint8_t* p = t.w + i * 16 * kBlockBytes;
-      prefetch_ahead(t, p, 16 * kBlockBytes);
+      if constexpr (S > 1) {
+        // Streams exist only in the GEMV, which always prefetches (the distances of quant_matmul's run_tiles).
+        prefetch_fixed<kPackedStreamsPrefetchBytes / S, kPackedPrefetchL1Bytes, 16 * kBlockBytes>(p);
+      } else {
+        prefetch_ahead(t, p, 16 * kBlockBytes);
+      }
       load_packed(p, raw);
     } else {
       const int64_t off = i * kBlockBytes;
@@ -261,7 +268,13 @@ void run_lanes(const DotTile& t, int rows) {
       K::template block_streams<kPacked, C, S>(ts, lr, i, acc);
     } else {
 #pragma GCC unroll 4
-      for (int s = 0; s < S; ++s) K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
+      for (int s = 0; s < S; ++s) {
+        if constexpr (requires { K::kMaxStreams; }) {
+          K::template block<kPacked, C, S>(ts[s], lr, i, acc[s]);
+        } else {
+          K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
+        }
+      }
     }
   }
   const __mmask16 store = tail_mask16(rows);
@@ -279,21 +292,24 @@ void run_lanes(const DotTile& t, int rows) {
 }
 
 // Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter, and in
-// the packed GEMV (at most kGemvCols columns) the stream count, 1 or 2.
+// the packed GEMV (at most kGemvCols columns) the stream count: 1, 2 or (the 32-block formats, K::kMaxStreams) 4.
 inline constexpr int kGemvCols = 4;
+
+// The packed GEMV's run_lanes reading S streams, by column count.
+template <class K, int S>
+constexpr auto kStreamLanes = []<size_t... I>(std::index_sequence<I...>) {
+  return std::array<void (*)(const DotTile&, int), kGemvCols>{&run_lanes<K, true, I + 1, S>...};
+}
+(std::make_index_sequence<kGemvCols>());
 
 template <class K, bool kPacked>
 void dispatch_lanes(const DotTile& t, int rows, int cols) {
   static_assert(kTileRows == 16 && kTileRowsK == 16);
   using Fn = void (*)(const DotTile&, int);
   if constexpr (kPacked) {
-    static constexpr std::array<Fn, kGemvCols> kTwoStreams = []<size_t... I>(std::index_sequence<I...>) {
-      return std::array<Fn, kGemvCols>{&run_lanes<K, true, I + 1, 2>...};
-    }
-    (std::make_index_sequence<kGemvCols>());
-    if (t.streams == 2 && cols <= kGemvCols) {
-      kTwoStreams[cols - 1](t, rows);
-      return;
+    if (t.streams == 2 && cols <= kGemvCols) return kStreamLanes<K, 2>[cols - 1](t, rows);
+    if constexpr (requires { K::kMaxStreams; }) {
+      if (t.streams == 4 && cols <= kGemvCols) return kStreamLanes<K, 4>[cols - 1](t, rows);
     }
   }
   static constexpr std::array<Fn, kTileCols> kTable = []<size_t... I>(std::index_sequence<I...>) {

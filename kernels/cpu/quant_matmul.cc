@@ -35,19 +35,24 @@ constexpr int64_t kPrefetchBytes = 2048;
 // huge pages (read: 36 GB/s), 2-thread Q4_0 GEMV: 27 GB/s without software prefetch, 29.8 at 2 KiB, 31 at 3 KiB,
 // 28.6 at 4 KiB; one prefetch per 128 bytes instead of per line loses ~10 %.
 constexpr int64_t kPackedPrefetchBytes = 3072;
-// And a second prefetch into L1 this close (DotTile::prefetch_l1): e2e decode +3-4 % (Q4_0, Q4_K_M); 384-1152 B
-// measure the same.
-constexpr int64_t kPackedPrefetchL1Bytes = 640;
-// Packed GEMV reading two streams per thread (WeightKernel::gemv_streams): L2 distance per stream. One core
-// streaming while it computes keeps fewer lines in flight than a plain read loop (its hardware prefetchers track
-// each stream on its own); two streams side by side recover part of it. Same VM, 2 threads, decode tok/s, each
-// figure the mean of 3 rounds interleaved with the others of its series: Q4_0 72.4 (one stream), 76.4 at 3 KiB per
-// stream, 74.1 at 4, 73.0 at 5 (another series: 73.4 at 2 KiB, 75.7 at 3); Q8_0 37.6 (one stream), 39.0 at 2 KiB,
-// 39.3 at 3; Q4_K_M 61.8 (one stream), 63.4 at 2 KiB (another series: 65.6 at 2 KiB, 66.8 at 3). 4 streams at
-// 1-2 KiB each were no better than 2. The k-quant kernels must interleave the streams finely (quarter by quarter
-// of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained nothing, and 4 streams
-// that way lost 11 %.
-constexpr int64_t kPackedStreamPrefetchBytes = 3072;
+// And a second prefetch into L1, kPackedPrefetchL1Bytes (isa_kernels.h) ahead (DotTile::prefetch_l1): e2e decode
+// +3-4 % (Q4_0, Q4_K_M); 384-1152 B measure the same.
+//
+// Packed GEMV reading several streams per thread (WeightKernel::gemv_streams), each prefetched into L2
+// kPackedStreamsPrefetchBytes / streams ahead. One core streaming while it computes keeps fewer lines in flight
+// than a plain read loop (its hardware prefetchers track each stream on its own); streams side by side recover part
+// of it. Same VM, 2 threads, decode tok/s, each figure the mean of 3 rounds interleaved with the others of its
+// series: Q4_0 72.4 (one stream), 76.4 at 3 KiB per stream, 74.1 at 4, 73.0 at 5 (another series: 73.4 at 2 KiB,
+// 75.7 at 3); Q8_0 37.6 (one stream), 39.0 at 2 KiB, 39.3 at 3; Q4_K_M 61.8 (one stream), 63.4 at 2 KiB (another
+// series: 65.6 at 2 KiB, 66.8 at 3). The 32-block formats read 4 streams at 1.5 KiB each on AVX-512, with the
+// prefetch distances compiled in (prefetch_fixed): Q4_0 76.7 vs 73.0 tok/s with 2 (4 rounds, every round faster;
+// another series +2.3 %), Q8_0 39.0 vs 38.5. With the distances read from DotTile per block, 4 streams had measured
+// +2.6 % once and nothing the next time; a stand-alone loop shaped like the Q4_0 kernel read 37.4 GB/s with 4
+// streams against 35.0 with 2, which pointed at the kernel's own overhead per block. The k-quant kernels must
+// interleave the streams finely (quarter by quarter of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB
+// super-blocks side by side gained nothing, and 4 streams that way lost 11 %; 4 quarter-interleaved streams lose 3 %
+// (Q4_K_M 63.1 vs 64.9).
+//
 // The packed GEMV writes its outputs with non-temporal stores (DotTile::stream_y). A normal store of a tile's 16
 // outputs misses (the weights streamed since the last layer evicted y from L2) and its read-for-ownership costs
 // the core's weight stream ~7 % (1-thread Q4_0 loop with the kernel's structure: 17.3 GB/s storing y, 18.3 with
@@ -149,24 +154,24 @@ void run_tiles(const Problem& p, const Activations& a, int64_t j0, int64_t j1, b
       t.a_s = a.s + c0 * t.a_sums_stride;
     }
     int64_t j = j0;
-    const int streams = p.wk.gemv_streams;
-    if (prefetch && p.packed && streams > 1 && cols <= kGemvMaxRows) {
-      // Streams side by side (DotTile::streams): the range's full groups in `streams` contiguous parts, block i of
-      // each part in turn; what does not divide evenly (and a last partial group) follows as one stream.
-      const int64_t per = (j1 - j0) / tile_rows / streams;
-      if (per > 0) {
-        DotTile ts = t;
-        ts.streams = streams;
-        ts.stream_w_stride = per * tile_rows * p.w_row_bytes;
-        ts.stream_y_stride = per * tile_rows;
-        ts.prefetch = kPackedStreamPrefetchBytes;
-        for (int64_t k = 0; k < per; ++k, j += tile_rows) {
-          ts.w = p.w + j * p.w_row_bytes;
-          ts.y = p.y + c0 * p.n + j;
-          p.wk.dot(ts, tile_rows, cols);
-        }
-        j = j0 + per * streams * tile_rows;
+    // Streams side by side (DotTile::streams): the range's full groups in `streams` contiguous parts, block i of
+    // each part in turn; what does not divide evenly goes the same way in half as many streams, and the rest (and a
+    // last partial group) as one.
+    for (int streams = p.wk.gemv_streams; prefetch && p.packed && streams > 1 && cols <= kGemvMaxRows; streams /= 2) {
+      const int64_t per = (j1 - j) / tile_rows / streams;
+      if (per == 0) continue;
+      DotTile ts = t;
+      ts.streams = streams;
+      ts.stream_w_stride = per * tile_rows * p.w_row_bytes;
+      ts.stream_y_stride = per * tile_rows;
+      ts.prefetch = kPackedStreamsPrefetchBytes / streams;
+      const int64_t end = j + per * streams * tile_rows;
+      for (int64_t k = 0; k < per; ++k, j += tile_rows) {
+        ts.w = p.w + j * p.w_row_bytes;
+        ts.y = p.y + c0 * p.n + j;
+        p.wk.dot(ts, tile_rows, cols);
       }
+      j = end;
     }
     for (; j < j1; j += tile_rows) {
       const int rows = static_cast<int>(std::min<int64_t>(tile_rows, j1 - j));

@@ -162,8 +162,9 @@ TEST_P(MatmulTypeTest, PackedWeightsGiveTheSameBits) {
       return;
     }
     // n = 96 and 100: each thread gets two full groups or more, which the GEMV reads as two streams; with n = 96
-    // every output row of y starts on a cache line (non-temporal stores for all columns).
-    for (int64_t n : {1, 16, 37, 96, 100}) {
+    // every output row of y starts on a cache line (non-temporal stores for all columns). n = 200: a thread's
+    // 5-7 groups go as 4 streams (the 32-block formats), then 2, then 1.
+    for (int64_t n : {1, 16, 37, 96, 100, 200}) {
       const std::vector<uint8_t> w = random_weights(type, n, k, 300 + n);
       const size_t row_bytes = w.size() / n;
       ASSERT_EQ(packed_weight_bytes(type, n, k, Isa::kAvx512), (n + 15) / 16 * 16 * row_bytes) << name;
