@@ -183,8 +183,10 @@ struct LaneLegacy {
 
   // Adds block i of the tile to acc (see run_lanes); kPacked: t.w is a packed group of 16 rows (pack_block per
   // block), read as one sequential stream, one of S side by side in the GEMV.
+  // w: the tile's weights (t.w, or with S > 1 this stream's group); the activations are t's, shared by the streams.
   template <bool kPacked, int C, int S>
-  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
+  [[gnu::always_inline]] static void block(const DotTile& t, const uint8_t* w, const LaneRows& lr, int64_t i,
+                                           __m512 acc[C]) {
     // GEMV-sized tiles split each dot in two chains and (Q4) take the cheaper nibble split; wider ones amortize the
     // shift over their columns and would pay the extra add per column instead. Every variant gives the same
     // integers, so the same bits.
@@ -192,7 +194,7 @@ struct LaneLegacy {
     constexpr bool kHigh16 = kSplit && !kQ8 && !kFive;
     Raw raw;
     if constexpr (kPacked) {
-      const uint8_t* p = t.w + i * 16 * kBlockBytes;
+      const uint8_t* p = w + i * 16 * kBlockBytes;
       if constexpr (S > 1) {
         // Streams exist only in the GEMV, which always prefetches (the distances of quant_matmul's run_tiles).
         prefetch_fixed<kPackedStreamsPrefetchBytes / S, kPackedPrefetchL1Bytes, 16 * kBlockBytes>(p);
@@ -209,7 +211,7 @@ struct LaneLegacy {
 #pragma GCC unroll 16
         for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, 1);
       }
-      gather(lr, t.w, off, raw);
+      gather(lr, w, off, raw);
     }
     __m512 dx, mx;
     __m512i wq[8];
@@ -270,7 +272,7 @@ void run_lanes(const DotTile& t, int rows) {
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
         if constexpr (requires { K::kMaxStreams; }) {
-          K::template block<kPacked, C, S>(ts[s], lr, i, acc[s]);
+          K::template block<kPacked, C, S>(t, ts[s].w, lr, i, acc[s]);
         } else {
           K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
         }
