@@ -196,7 +196,8 @@ struct LaneLegacy {
     if constexpr (kPacked) {
       const uint8_t* p = w + i * 16 * kBlockBytes;
       if constexpr (S > 1) {
-        // Streams exist only in the GEMV, which always prefetches (the distances of quant_matmul's run_tiles).
+        // Streams exist only in the GEMV: the distances run_tiles sets in t, known here at compile time, so the
+        // loop of 4 streams computes no prefetch address and tests no distance per block.
         prefetch_fixed<kPackedStreamsPrefetchBytes / S, kPackedPrefetchL1Bytes, 16 * kBlockBytes>(p);
       } else {
         prefetch_ahead(t, p, 16 * kBlockBytes);
@@ -254,29 +255,26 @@ struct LaneLegacy {
 template <class K, bool kPacked, int C, int S>
 void run_lanes(const DotTile& t, int rows) {
   static_assert(S == 1 || kPacked);
+  static_assert(S <= K::kMaxStreams);
   const LaneRows lr(t, rows);
-  DotTile ts[S];
+  // Each stream's weights; all streams share t's activations (the same rows for every stream).
+  const uint8_t* w[S];
   __m512 acc[S][C];
 #pragma GCC unroll 4
   for (int s = 0; s < S; ++s) {
-    ts[s] = t;
-    ts[s].w = t.w + s * t.stream_w_stride;
+    w[s] = t.w + s * t.stream_w_stride;
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[s][c] = _mm512_setzero_ps();
   }
   const int64_t nb = t.n / K::kBlockElements;
   for (int64_t i = 0; i < nb; ++i) {
     if constexpr (requires { K::kInterleavesStreams; }) {
-      K::template block_streams<kPacked, C, S>(ts, lr, i, acc);
-    } else {
+      K::template block_streams<kPacked, C, S>(t, w, lr, i, acc);
+    } else if constexpr (K::kMaxStreams > 1) {
 #pragma GCC unroll 4
-      for (int s = 0; s < S; ++s) {
-        if constexpr (requires { K::kMaxStreams; }) {
-          K::template block<kPacked, C, S>(t, ts[s].w, lr, i, acc[s]);
-        } else {
-          K::template block<kPacked, C>(ts[s], lr, i, acc[s]);
-        }
-      }
+      for (int s = 0; s < S; ++s) K::template block<kPacked, C, S>(t, w[s], lr, i, acc[s]);
+    } else {
+      K::template block<kPacked, C>(t, lr, i, acc[0]);
     }
   }
   const __mmask16 store = tail_mask16(rows);
@@ -294,7 +292,7 @@ void run_lanes(const DotTile& t, int rows) {
 }
 
 // Row-lane kernels take any row count up to 16 at run time; only the column count is a template parameter, and in
-// the packed GEMV (at most kGemvCols columns) the stream count: 1, 2 or (the 32-block formats, K::kMaxStreams) 4.
+// the packed GEMV (at most kGemvCols columns) the stream count, 1 up to K::kMaxStreams (2 or 4).
 inline constexpr int kGemvCols = 4;
 
 // The packed GEMV's run_lanes reading S streams, by column count.
@@ -308,11 +306,11 @@ template <class K, bool kPacked>
 void dispatch_lanes(const DotTile& t, int rows, int cols) {
   static_assert(kTileRows == 16 && kTileRowsK == 16);
   using Fn = void (*)(const DotTile&, int);
-  if constexpr (kPacked) {
+  if constexpr (kPacked && K::kMaxStreams >= 2) {
     if (t.streams == 2 && cols <= kGemvCols) return kStreamLanes<K, 2>[cols - 1](t, rows);
-    if constexpr (requires { K::kMaxStreams; }) {
-      if (t.streams == 4 && cols <= kGemvCols) return kStreamLanes<K, 4>[cols - 1](t, rows);
-    }
+  }
+  if constexpr (kPacked && K::kMaxStreams >= 4) {
+    if (t.streams == 4 && cols <= kGemvCols) return kStreamLanes<K, 4>[cols - 1](t, rows);
   }
   static constexpr std::array<Fn, kTileCols> kTable = []<size_t... I>(std::index_sequence<I...>) {
     return std::array<Fn, kTileCols>{&run_lanes<K, kPacked, I + 1, 1>...};
@@ -333,17 +331,18 @@ void pack_lanes(const uint8_t* w, int64_t w_stride, int rows, int64_t n_blocks, 
 // Super-block i's header of a row-lane k-quant kernel K: loaded from the packed group (prefetching only the
 // header's lines: the quant parts prefetch theirs as they are reached, since a burst of a whole super-block's
 // prefetches would fill the line-fill buffers and stall the demand loads behind them) or gathered from the 16 rows.
+// w: the tile's weights (t.w, or in the GEMV's streams this stream's group).
 template <class K, bool kPacked>
-void fetch_header(const DotTile& t, const LaneRows& lr, int64_t i, typename K::Header& h) {
+void fetch_header(const DotTile& t, const uint8_t* w, const LaneRows& lr, int64_t i, typename K::Header& h) {
   const int64_t off = i * K::kBlockBytes;
   if constexpr (kPacked) {
-    const uint8_t* packed = t.w + 16 * off;
+    const uint8_t* packed = w + 16 * off;
     prefetch_ahead(t, packed, K::kPackedHeaderBytes);
     K::load_header(packed, h);
   } else {
 #pragma GCC unroll 16
     for (int r = 0; r < 16; ++r) prefetch_ahead(t, lr.row[r] + off, K::kBlockBytes);
-    K::gather_header(lr, t.w, off, h);
+    K::gather_header(lr, w, off, h);
   }
 }
 
@@ -422,10 +421,14 @@ struct LaneQ45K {
   // run_lanes hands all S streams to block_streams, which interleaves them quarter by quarter (512 bytes each):
   // whole super-blocks (2.3 KiB) side by side leave each stream idle too long for its prefetches to keep up.
   static constexpr bool kInterleavesStreams = true;
+  // Two streams; 4 lose (quant_matmul.cc). Their prefetches take t's distance at run time: compiled in, as in
+  // LaneLegacy, Q4_K_M decode ran 2.2 % slower (4 interleaved rounds).
+  static constexpr int kMaxStreams = 2;
 
-  // Adds super-block i of each stream's tile to its acc (see run_lanes).
+  // Adds super-block i of each stream's weights w[s] to its acc (see run_lanes).
   template <bool kPacked, int C, int S>
-  [[gnu::always_inline]] static void block_streams(const DotTile* ts, const LaneRows& lr, int64_t i, __m512 (*acc)[C]) {
+  [[gnu::always_inline]] static void block_streams(const DotTile& t, const uint8_t* const w[S], const LaneRows& lr,
+                                                   int64_t i, __m512 (*acc)[C]) {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
     const int64_t off = i * kBlockBytes;
@@ -439,7 +442,7 @@ struct LaneQ45K {
                   mask3 = _mm512_set1_epi32(0x03030303);
 #pragma GCC unroll 2
     for (int s = 0; s < S; ++s) {
-      fetch_header<LaneQ45K, kPacked>(ts[s], lr, i, h[s]);
+      fetch_header<LaneQ45K, kPacked>(t, w[s], lr, i, h[s]);
       // Packed words 0..2 of each row's scales -> scales 0..3, 4..7 as bytes of 32-bit lanes (the mins, from
       // words 1 and 2, are unpacked at the end).
       const __m512i* pw = h[s].pw;
@@ -455,11 +458,10 @@ struct LaneQ45K {
     for (int j = 0; j < 4; ++j) {
 #pragma GCC unroll 2
       for (int s = 0; s < S; ++s) {
-        const DotTile& t = ts[s];
         // The j-th 32 bytes of quants: low nibbles are sub-block 2j, high nibbles sub-block 2j + 1.
         __m512i lo[8], hi[8];
         if constexpr (kPacked) {
-          const uint8_t* packed = t.w + 16 * off;
+          const uint8_t* packed = w[s] + 16 * off;
           prefetch_ahead(t, packed + kPackedQsOffset + 512 * j, 512);
           load_quants(packed, j, lo);
         } else {
@@ -530,13 +532,13 @@ struct LaneQ45K {
         const __m512i sum =
             _mm512_add_epi32(sumi[s][c], kFive ? sumi_hi16[s][c] : _mm512_srai_epi32(sumi_hi16[s][c], 4));
         // The activation block's sub-block sums as int16 pairs (activation_sums): (b0, b2), (b1, b3), ...
-        const int32_t* pairs = ts[s].a_sum + c * ts[s].a_sums_stride + 12 * i;
+        const int32_t* pairs = t.a_sum + c * t.a_sums_stride + 12 * i;
         const __m512i summ =
             _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(mins[0], _mm512_set1_epi32(pairs[0])),
                                               _mm512_madd_epi16(mins[1], _mm512_set1_epi32(pairs[1]))),
                              _mm512_add_epi32(_mm512_madd_epi16(mins[2], _mm512_set1_epi32(pairs[2])),
                                               _mm512_madd_epi16(mins[3], _mm512_set1_epi32(pairs[3]))));
-        const BlockQ8_K& y = act_block<BlockQ8_K>(ts[s], c, i);
+        const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
         const __m512 yd = _mm512_set1_ps(y.d);
         acc[s][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, yd), acc[s][c]);
         acc[s][c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, yd), acc[s][c]);
@@ -591,6 +593,7 @@ template <bool kThree>
 struct LaneQ23K {
   using Block = std::conditional_t<kThree, BlockQ3_K, BlockQ2_K>;
   static constexpr int64_t kBlockBytes = sizeof(Block);
+  static constexpr int kMaxStreams = 1;  // Q2_K and Q3_K read one group at a time (WeightKernel::gemv_streams)
   // A super-block of 16 rows before decoding. Q2_K: fp16 d and dmin of each row and the transposed scale bytes
   // (register q: groups 4q..4q + 3, scale in the low nibble, min in the high one). Q3_K: fp16 d, the transposed
   // packed-scale words 0..2 and the transposed hmask bytes (8 registers). Then per half h the transposed qs bytes
@@ -680,7 +683,7 @@ struct LaneQ23K {
     const int64_t off = i * kBlockBytes;
     const uint8_t* packed = t.w + 16 * off;
     Header hd;
-    fetch_header<LaneQ23K, kPacked>(t, lr, i, hd);
+    fetch_header<LaneQ23K, kPacked>(t, t.w, lr, i, hd);
     const __m512 d = _mm512_cvtph_ps(hd.d);
     // Per group as int16 pairs (groups 4q, 4q + 2) and (4q + 1, 4q + 3), as activation_sums pairs the bsums:
     // Q2_K its min, Q3_K its scale minus 32.
@@ -854,16 +857,18 @@ struct LaneQ6K {
   // run_lanes hands all S streams to block_streams, which interleaves them quarter by quarter (384 bytes each), as
   // LaneQ45K does.
   static constexpr bool kInterleavesStreams = true;
+  static constexpr int kMaxStreams = 2;  // as LaneQ45K
 
-  // Adds super-block i of each stream's tile to its acc (see run_lanes).
+  // Adds super-block i of each stream's weights w[s] to its acc (see run_lanes).
   template <bool kPacked, int C, int S>
-  [[gnu::always_inline]] static void block_streams(const DotTile* ts, const LaneRows& lr, int64_t i, __m512 (*acc)[C]) {
+  [[gnu::always_inline]] static void block_streams(const DotTile& t, const uint8_t* const w[S], const LaneRows& lr,
+                                                   int64_t i, __m512 (*acc)[C]) {
     const int64_t off = i * kBlockBytes;
     Header hd[S];
     __m512i sumi[S][C];
 #pragma GCC unroll 2
     for (int s = 0; s < S; ++s) {
-      fetch_header<LaneQ6K, kPacked>(ts[s], lr, i, hd[s]);
+      fetch_header<LaneQ6K, kPacked>(t, w[s], lr, i, hd[s]);
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) sumi[s][c] = _mm512_setzero_si512();
     }
@@ -875,20 +880,19 @@ struct LaneQ6K {
       for (int q = 0; q < 4; ++q) {
 #pragma GCC unroll 2
         for (int s = 0; s < S; ++s) {
-          const DotTile& t = ts[s];
-          __m512i w[8];
+          __m512i wq[8];
           if constexpr (kPacked) {
-            const uint8_t* quarter = packed_quarter(t.w + 16 * off, h, q);
+            const uint8_t* quarter = packed_quarter(w[s] + 16 * off, h, q);
             prefetch_ahead(t, quarter, kPackedQuarterBytes);
             __m512i b[6];
 #pragma GCC unroll 6
             for (int k = 0; k < 6; ++k) b[k] = _mm512_loadu_si512(quarter + 64 * k);
-            decode_quarter(b, w);
+            decode_quarter(b, wq);
           } else {
-            build_quarter(ql, qh, q, w);
+            build_quarter(ql, qh, q, wq);
           }
           const __m512i sc_a = lane_scale(hd[s].sc, 8 * h + 2 * q), sc_b = lane_scale(hd[s].sc, 8 * h + 2 * q + 1);
-          accumulate_groups16<C>(t, i, 128 * h + 32 * q, w, sc_a, sc_b, sumi[s]);
+          accumulate_groups16<C>(t, i, 128 * h + 32 * q, wq, sc_a, sc_b, sumi[s]);
         }
       }
     }
@@ -904,8 +908,8 @@ struct LaneQ6K {
       }
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        const BlockQ8_K& y = act_block<BlockQ8_K>(ts[s], c, i);
-        const __m512i offset = dot_bsums16(sc_pairs, ts[s].a_sum + c * ts[s].a_sums_stride + 12 * i + 4);
+        const BlockQ8_K& y = act_block<BlockQ8_K>(t, c, i);
+        const __m512i offset = dot_bsums16(sc_pairs, t.a_sum + c * t.a_sums_stride + 12 * i + 4);
         const __m512i sum = _mm512_sub_epi32(sumi[s][c], _mm512_slli_epi32(offset, 5));
         acc[s][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[s][c]);
       }
