@@ -135,11 +135,12 @@ struct LanePacked8 {
 
   static constexpr int64_t kBlockElements = 32;
 
-  // Adds block i of the packed group at t.w to acc (see run_packed8).
+  // Adds block i of the packed group at w (t.w, or one stream's) to acc (see run_packed8); the activations are t's,
+  // shared by the streams.
   template <int C>
-  [[gnu::always_inline]] static void block(const DotTile& t, int64_t i, __m256 acc[2][C]) {
+  [[gnu::always_inline]] static void block(const DotTile& t, const uint8_t* w, int64_t i, __m256 acc[2][C]) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
-    const uint8_t* p = t.w + i * 16 * kBlockBytes;
+    const uint8_t* p = w + i * 16 * kBlockBytes;
     detail::prefetch_ahead(t, p, 16 * kBlockBytes);
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
@@ -215,7 +216,7 @@ void run_packed8(const DotTile& t, int rows) {
       K::template block_streams<C, S>(ts, i, acc);
     } else {
 #pragma GCC unroll 2
-      for (int s = 0; s < S; ++s) K::template block<C>(ts[s], i, acc[s]);
+      for (int s = 0; s < S; ++s) K::template block<C>(t, ts[s].w, i, acc[s]);
     }
   }
 #pragma GCC unroll 2
