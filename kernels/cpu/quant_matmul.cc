@@ -51,8 +51,9 @@ constexpr int64_t kPackedPrefetchBytes = 3072;
 // streams against 35.0 with 2, which pointed at the kernel's own overhead per block. Their streams also share one
 // activation block's loads and scalars (LaneLegacy::block reads them from the call's tile, not each stream's copy):
 // Q4_0 +6.1 and +4.3 % in two series (75.3-76.4 tok/s), Q8_0 +0.6 %. The k-quant kernels must interleave the streams
-// finely (quarter by quarter of a super-block, LaneQ45K / LaneQ6K): whole 2.3-3.4 KiB super-blocks side by side gained
-// nothing, and 4 streams that way lost 11 %; 4 quarter-interleaved streams lose 3 % (Q4_K_M 63.1 vs 64.9).
+// finely (by half quarters of a super-block in LaneQ45K, by quarters in LaneQ6K): whole 2.3-3.4 KiB super-blocks
+// side by side gained nothing, and 4 streams that way lost 11 %; 4 quarter-interleaved streams lose 3 % (Q4_K_M
+// 63.1 vs 64.9).
 //
 // The packed GEMV writes its outputs with non-temporal stores (DotTile::stream_y). A normal store of a tile's 16
 // outputs misses (the weights streamed since the last layer evicted y from L2) and its read-for-ownership costs
