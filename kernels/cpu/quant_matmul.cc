@@ -236,8 +236,12 @@ Schedule make_schedule(std::span<const Problem> problems, bool gemv, int n_threa
       ++task_units;
       const int64_t target = n_big < n_threads ? big : kGemvChunkBytes;
       // A task ends on a whole number of groups per stream, so the packed GEMV reads all of it side by side: a
-      // chunk of one Q8_0 / Q6_K group at k = 5632 (96 / 74 KiB) ran as one stream, 39 % slower per byte.
-      if (task_bytes >= target && task_units % streams == 0) {
+      // chunk of one Q8_0 / Q6_K group at k = 5632 (96 / 74 KiB) ran as one stream, 39 % slower per byte. Chunks
+      // take 2 streams even where the kernel reads 4 (run_tiles reads them as 2): 4 Q8_0 groups at k = 5632 are
+      // 383 KiB, a coarse unit for balancing the threads' finish (Q8_0 decode +0.9 %, Q4_0 +1.1 % with 2-stream
+      // chunks, 4 interleaved rounds each: small, but every round but one gained).
+      const int task_streams = n_big < n_threads ? streams : std::min(streams, 2);
+      if (task_bytes >= target && task_units % task_streams == 0) {
         s.task_start.push_back(u + 1);
         task_bytes = task_units = 0;
         ++n_big;
