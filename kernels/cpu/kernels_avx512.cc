@@ -270,11 +270,9 @@ void run_lanes(const DotTile& t, int rows) {
   for (int64_t i = 0; i < nb; ++i) {
     if constexpr (requires { K::kInterleavesStreams; }) {
       K::template block_streams<kPacked, C, S>(t, w, lr, i, acc);
-    } else if constexpr (K::kMaxStreams > 1) {
+    } else {
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) K::template block<kPacked, C, S>(t, w[s], lr, i, acc[s]);
-    } else {
-      K::template block<kPacked, C>(t, lr, i, acc[0]);
     }
   }
   const __mmask16 store = tail_mask16(rows);
@@ -618,7 +616,7 @@ template <bool kThree>
 struct LaneQ23K {
   using Block = std::conditional_t<kThree, BlockQ3_K, BlockQ2_K>;
   static constexpr int64_t kBlockBytes = sizeof(Block);
-  static constexpr int kMaxStreams = 1;  // Q2_K and Q3_K read one group at a time (WeightKernel::gemv_streams)
+  static constexpr int kMaxStreams = 2;  // in the GEMV, whole super-blocks side by side (see block)
   // A super-block of 16 rows before decoding. Q2_K: fp16 d and dmin of each row and the transposed scale bytes
   // (register q: groups 4q..4q + 3, scale in the low nibble, min in the high one). Q3_K: fp16 d, the transposed
   // packed-scale words 0..2 and the transposed hmask bytes (8 registers). Then per half h the transposed qs bytes
@@ -701,14 +699,17 @@ struct LaneQ23K {
   static constexpr int64_t kBlockElements = kQK_K;
 
   // Adds super-block i of the tile to acc (see run_lanes).
-  template <bool kPacked, int C>
-  [[gnu::always_inline]] static void block(const DotTile& t, const LaneRows& lr, int64_t i, __m512 acc[C]) {
+  // w: the tile's weights (t.w, or in the GEMV's streams this stream's group), read whole super-block by whole
+  // super-block side by side (run_lanes).
+  template <bool kPacked, int C, int S>
+  [[gnu::always_inline]] static void block(const DotTile& t, const uint8_t* w, const LaneRows& lr, int64_t i,
+                                           __m512 acc[C]) {
     const __m512i three = _mm512_set1_epi8(3), low4 = _mm512_set1_epi8(0x0F), bit2 = _mm512_set1_epi8(4);
     const __m512i byte_pairs = _mm512_set1_epi32(0x00FF00FF);
     const int64_t off = i * kBlockBytes;
-    const uint8_t* packed = t.w + 16 * off;
+    const uint8_t* packed = w + 16 * off;
     Header hd;
-    fetch_header<LaneQ23K, kPacked>(t, t.w, lr, i, hd);
+    fetch_header<LaneQ23K, kPacked>(t, w, lr, i, hd);
     const __m512 d = _mm512_cvtph_ps(hd.d);
     // Per group as int16 pairs (groups 4q, 4q + 2) and (4q + 1, 4q + 3), as activation_sums pairs the bsums:
     // Q2_K its min, Q3_K its scale minus 32.
