@@ -44,15 +44,18 @@ namespace {
 
 const IsaKernels kScalar = STRATA_CPU_TABLE(scalar, Isa::kScalar);
 #if defined(STRATA_CPU_X86)
-// Every packed kernel reads 1 or 2 groups side by side in the GEMV (DotTile::streams), the AVX-512 ones of the
-// 32-block formats also 4. Two are faster than one on both ISAs for the 32-block formats and for the k-quants that
-// interleave them finely (Q4_K, Q5_K, Q6_K), and on AVX-512 for Q2_K and Q3_K; four faster still for the 32-block
-// formats on AVX-512, where the k-quants lose with them (see quant_matmul.cc).
-void set_gemv_streams(IsaKernels& t, int legacy_streams) {
+// How many groups each packed kernel reads side by side in the GEMV (DotTile::streams; unset: 1). Two are faster
+// than one on both ISAs for the 32-block formats and for the k-quants that interleave them finely (Q4_K, Q5_K,
+// Q6_K); four faster still for the 32-block formats on AVX-512, where the k-quants lose with them (see
+// quant_matmul.cc). Q2_K and Q3_K read their 2 streams whole super-block by whole super-block (1.3 / 1.7 KiB of 16
+// rows) on AVX-512: decode +10.3 % and +10.7 % over one stream on their synthetic 850M models (3 interleaved rounds
+// each).
+void set_gemv_streams(IsaKernels& t, int legacy_streams, int q23_streams) {
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0}) {
     t.gemv_streams[static_cast<int>(type)] = legacy_streams;
   }
   for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) t.gemv_streams[static_cast<int>(type)] = 2;
+  for (GgmlType type : {GgmlType::kQ2_K, GgmlType::kQ3_K}) t.gemv_streams[static_cast<int>(type)] = q23_streams;
 }
 
 const IsaKernels kAvx2 = [] {
@@ -72,7 +75,7 @@ const IsaKernels kAvx2 = [] {
   STRATA_CPU_PACKED_AVX2(kQ5_K, q5_k, q5_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ6_K, q6_k, q6_k_q8_k)
 #undef STRATA_CPU_PACKED_AVX2
-  set_gemv_streams(t, 2);
+  set_gemv_streams(t, /*legacy_streams=*/2, /*q23_streams=*/1);
   return t;
 }();
 const IsaKernels kAvx512 = [] {
@@ -91,10 +94,7 @@ const IsaKernels kAvx512 = [] {
   STRATA_CPU_PACKED(kQ5_K, q5_k_q8_k)
   STRATA_CPU_PACKED(kQ6_K, q6_k_q8_k)
 #undef STRATA_CPU_PACKED
-  set_gemv_streams(t, 4);
-  // Q2_K and Q3_K read their 2 streams whole super-block by whole super-block (1.3 / 1.7 KiB of 16 rows): decode
-  // +10.3 % and +10.7 % over one stream on their synthetic 850M models (3 interleaved rounds each).
-  for (GgmlType type : {GgmlType::kQ2_K, GgmlType::kQ3_K}) t.gemv_streams[static_cast<int>(type)] = 2;
+  set_gemv_streams(t, /*legacy_streams=*/4, /*q23_streams=*/2);
   return t;
 }();
 #else

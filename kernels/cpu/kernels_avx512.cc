@@ -465,6 +465,12 @@ struct LaneQ45K {
       // with the activations, per stream and column.
       __m512i sa[S][C][kChains], sb[S][C][kChains];
 #pragma GCC unroll 2
+      for (int s = 0; s < S; ++s)
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c)
+#pragma GCC unroll 2
+          for (int q = 0; q < kChains; ++q) sa[s][c][q] = sb[s][c][q] = _mm512_setzero_si512();
+#pragma GCC unroll 2
       for (int piece = 0; piece < kPieces; ++piece) {
 #pragma GCC unroll 2
         for (int s = 0; s < S; ++s) {
@@ -503,10 +509,6 @@ struct LaneQ45K {
 #pragma GCC unroll 8
           for (int c = 0; c < C; ++c) {
             const int8_t* yq = act_block<BlockQ8_K>(t, c, i).qs + 64 * j;
-            if (piece == 0) {
-#pragma GCC unroll 2
-              for (int q = 0; q < kChains; ++q) sa[s][c][q] = sb[s][c][q] = _mm512_setzero_si512();
-            }
 #pragma GCC unroll 8
             for (int k = 0; k < kRegs; ++k) {
               const int kk = k0 + k;
