@@ -113,6 +113,45 @@ void store_halves(const DotTile& t, int rows, const __m256 acc[2][C]) {
   }
 }
 
+// Without VNNI a u8 x s8 dot of one register is three instructions: vpmaddubsw (int16 sums of byte pairs),
+// vpmaddwd against ones (int32 sums of those) and an add. Registers whose int16 pair sums cannot overflow together
+// are added in int16 instead, and one vpmaddwd widens their sum, applying a per-lane factor on the way (ones, or a
+// k-quant sub-block scale). Activations are in [-127, 127], so a pair sum is at most 2 * 127 * kMaxU (kMaxU: the
+// largest unsigned weight byte) and kI16Terms<kMaxU> of them fit in int16: 8 for 4-bit quants, 4 for 5-bit, 2 for
+// 6-bit; only 1 for the sign trick's |q8| (Q8_0 keeps dot_s8s8). The integers are those of dot_u8s8 register by
+// register, so the outputs keep their bits.
+template <int kMaxU>
+inline constexpr int kI16Terms = 32767 / (2 * 127 * kMaxU);
+
+// sum_k factor * (u[k] . y[4k..4k + 3]) over k < N as int32 lanes; factor: int16 pairs, each lane (f, f) with
+// |f| <= 128 (pair16), so a widened int16 sum times f stays far inside int32.
+template <int N, int kMaxU>
+[[gnu::always_inline]] inline __m256i dot_groups(const __m256i* u, const int8_t* y, __m256i factor) {
+  constexpr int kTerms = std::min(N, kI16Terms<kMaxU>);
+  static_assert(kTerms >= 1 && N % kTerms == 0);
+  __m256i total = _mm256_setzero_si256();
+#pragma GCC unroll 8
+  for (int k0 = 0; k0 < N; k0 += kTerms) {
+    __m256i sum16 = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int k = k0; k < k0 + kTerms; ++k) {
+      int32_t g;
+      std::memcpy(&g, y + 4 * k, 4);
+      const __m256i pairs = _mm256_maddubs_epi16(u[k], _mm256_set1_epi32(g));
+      sum16 = k == k0 ? pairs : _mm256_add_epi16(sum16, pairs);
+    }
+    const __m256i widened = _mm256_madd_epi16(sum16, factor);
+    total = k0 == 0 ? widened : _mm256_add_epi32(total, widened);
+  }
+  return total;
+}
+
+// An int32 lane value in int16 range as the pair (v, v) that dot_groups' vpmaddwd takes.
+inline __m256i pair16(__m256i v) {
+  return _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0, 1, 0, 1, 4, 5,
+                                                 4, 5, 8, 9, 8, 9, 12, 13, 12, 13));
+}
+
 // The 32-block formats on the packed row-lane layout (row_lane_pack.h), 8 rows per register: each 64-byte register of
 // the layout is read as two halves, rows 0-7 and 8-15, so one stream of ready-to-use registers replaces the per-row
 // block loads and nibble shuffles of DotLegacy. Per block and output lane, exactly in int32:
@@ -127,6 +166,7 @@ struct LanePacked8 {
   static constexpr bool kFive = LegacyFormat<kFormat>::kFive;
   static constexpr bool kHasMin = LegacyFormat<kFormat>::kHasMin;
   static constexpr int kZero = kFormat == Legacy::kQ4_0 ? 8 : (kFormat == Legacy::kQ5_0 ? 16 : 0);
+  static constexpr int kMaxQuant = kFive ? 31 : 15;  // of the unsigned Q4 / Q5 weights (dot_groups)
   using Block = typename LegacyFormat<kFormat>::Block;
   using Partner = typename LegacyFormat<kFormat>::Partner;
   static constexpr int64_t kBlockBytes = sizeof(Block);
@@ -140,6 +180,7 @@ struct LanePacked8 {
   template <int C>
   [[gnu::always_inline]] static void block(const DotTile& t, const uint8_t* w, int64_t i, __m256 acc[2][C]) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    const __m256i ones16 = _mm256_set1_epi16(1);
     const uint8_t* p = w + i * 16 * kBlockBytes;
     detail::prefetch_ahead(t, p, 16 * kBlockBytes);
 #pragma GCC unroll 2
@@ -181,11 +222,15 @@ struct LanePacked8 {
       for (int c = 0; c < C; ++c) {
         const uint8_t* yq = t.a + c * t.a_stride + i * static_cast<int64_t>(sizeof(Partner)) + offsetof(Partner, qs);
         __m256i s = _mm256_set1_epi32(kZero == 0 ? 0 : -kZero * t.a_sum[c * t.a_sums_stride + i]);
+        if constexpr (kQ8) {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          int32_t g;
-          std::memcpy(&g, yq + 4 * k, 4);
-          s = kQ8 ? x86::dot_s8s8(s, w[k], _mm256_set1_epi32(g)) : x86::dot_u8s8(s, w[k], _mm256_set1_epi32(g));
+          for (int k = 0; k < 8; ++k) {
+            int32_t g;
+            std::memcpy(&g, yq + 4 * k, 4);
+            s = x86::dot_s8s8(s, w[k], _mm256_set1_epi32(g));
+          }
+        } else {
+          s = _mm256_add_epi32(s, dot_groups<8, kMaxQuant>(w, reinterpret_cast<const int8_t*>(yq), ones16));
         }
         const __m256 dy = _mm256_set1_ps(t.a_d[c * t.a_sums_stride + i]);
         acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dx, dy), acc[h][c]);
@@ -224,24 +269,17 @@ void run_packed8(const DotTile& t, int rows) {
 }
 
 // For every column c of a k-quant row-lane tile: sumi[c] += sc_a * (a . y) + sc_b * (b . y'), where a and b are N
-// registers of 4 quants per lane, y the activations of super-block i from `element` on and y' those from
-// element + gap.
-template <int C, int N>
+// registers of 4 quants per lane (each at most kMaxU), y the activations of super-block i from `element` on and y'
+// those from element + gap; sc_a and sc_b int32 lanes in [-128, 128].
+template <int C, int N, int kMaxU>
 inline void accumulate_scaled(const DotTile& t, int64_t i, int element, int gap, const __m256i* a, const __m256i* b,
                               __m256i sc_a, __m256i sc_b, __m256i sumi[C]) {
+  const __m256i fa = pair16(sc_a), fb = pair16(sc_b);
 #pragma GCC unroll 4
   for (int c = 0; c < C; ++c) {
     const int8_t* yq = detail::act_block<BlockQ8_K>(t, c, i).qs + element;
-    __m256i sa = _mm256_setzero_si256(), sb = _mm256_setzero_si256();
-#pragma GCC unroll 8
-    for (int k = 0; k < N; ++k) {
-      int32_t ga, gb;
-      std::memcpy(&ga, yq + 4 * k, 4);
-      std::memcpy(&gb, yq + gap + 4 * k, 4);
-      sa = x86::dot_u8s8(sa, a[k], _mm256_set1_epi32(ga));
-      sb = x86::dot_u8s8(sb, b[k], _mm256_set1_epi32(gb));
-    }
-    sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(sa, sc_a), _mm256_mullo_epi32(sb, sc_b)));
+    const __m256i sa = dot_groups<N, kMaxU>(a, yq, fa), sb = dot_groups<N, kMaxU>(b, yq + gap, fb);
+    sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(sa, sb));
   }
 }
 
@@ -314,7 +352,7 @@ struct LanePackedQ45K8 {
           }
           const __m256i sc_a = _mm256_and_si256(_mm256_srli_epi32(sc[s][j / 2], 16 * (j % 2)), low8);
           const __m256i sc_b = _mm256_and_si256(_mm256_srli_epi32(sc[s][j / 2], 16 * (j % 2) + 8), low8);
-          accumulate_scaled<C, 8>(ts[s], i, 64 * j, 32, lo, hi, sc_a, sc_b, sumi[s]);
+          accumulate_scaled<C, 8, kFive ? 31 : 15>(ts[s], i, 64 * j, 32, lo, hi, sc_a, sc_b, sumi[s]);
         }
       }
 #pragma GCC unroll 2
@@ -405,7 +443,7 @@ struct LanePackedQ6K8 {
           // stream would not stay in the 16 ymm registers anyway).
           const __m256i sc = x86::load256(p + 32 + 64 * (hs / 2) + 32 * hr);
           const __m256i sc_a = lane_scale(sc, 2 * hs), sc_b = lane_scale(sc, 2 * hs + 1);
-          accumulate_scaled<C, 4>(ts[s], i, 32 * hs, 16, w, w + 4, sc_a, sc_b, sumi[s]);
+          accumulate_scaled<C, 4, 63>(ts[s], i, 32 * hs, 16, w, w + 4, sc_a, sc_b, sumi[s]);
         }
       }
 #pragma GCC unroll 2
@@ -510,8 +548,8 @@ struct LanePackedQ23K8 {
                 w[k] = _mm256_or_si256(w[k], _mm256_and_si256(high, bit2));
               }
             }
-            accumulate_scaled<C, 4>(t, i, 128 * h + 32 * s, 16, w, w + 4, lane_scale(8 * h + 2 * s),
-                                    lane_scale(8 * h + 2 * s + 1), sumi);
+            accumulate_scaled<C, 4, kThree ? 7 : 3>(t, i, 128 * h + 32 * s, 16, w, w + 4, lane_scale(8 * h + 2 * s),
+                                                    lane_scale(8 * h + 2 * s + 1), sumi);
           }
         }
 #pragma GCC unroll 4

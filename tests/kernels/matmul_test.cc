@@ -11,10 +11,13 @@
 //  - Scalar vs SIMD, same path: 2e-5. Identical activation bytes and integer sums (vec_dot_test checks both); only
 //    float summation order differs.
 //  - GEMV vs GEMM, same ISA: bit-identical (both run the same dot tiles).
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "core/quant/block_formats.h"
 #include "gtest/gtest.h"
 #include "kernels/cpu/quant_matmul.h"
 #include "tests/kernels/matmul_reference.h"
@@ -230,6 +233,75 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
             EXPECT_EQ(std::memcmp(got.data(), first.data(), first.size() * sizeof(float)), 0)
                 << at << " path=" << static_cast<int>(path) << " threads=" << pool->num_threads();
           }
+        }
+      }
+    }
+  }
+}
+
+// Extreme weights per type: its fp16 scale fields set to 1.0 in a block of 0xFF bytes, and a run of bytes set otherwise
+// (Q8_0's quants to -128, Q6_K's int8 scales to -128: 0xFF would be -1 for both).
+struct ExtremeBlock {
+  GgmlType type;
+  std::vector<size_t> fp16_ones;
+  size_t fill_at = 0, fill_bytes = 0;
+  uint8_t fill = 0;
+};
+
+const ExtremeBlock kExtremeBlocks[] = {
+    {GgmlType::kQ4_0, {offsetof(BlockQ4_0, d)}},
+    {GgmlType::kQ4_1, {offsetof(BlockQ4_1, d), offsetof(BlockQ4_1, m)}},
+    {GgmlType::kQ5_0, {offsetof(BlockQ5_0, d)}},
+    {GgmlType::kQ5_1, {offsetof(BlockQ5_1, d), offsetof(BlockQ5_1, m)}},
+    {GgmlType::kQ8_0, {offsetof(BlockQ8_0, d)}, offsetof(BlockQ8_0, qs), sizeof(BlockQ8_0::qs), 0x80},
+    {GgmlType::kQ2_K, {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)}},
+    {GgmlType::kQ3_K, {offsetof(BlockQ3_K, d)}},
+    {GgmlType::kQ4_K, {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)}},
+    {GgmlType::kQ5_K, {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)}},
+    {GgmlType::kQ6_K, {offsetof(BlockQ6_K, d)}, offsetof(BlockQ6_K, scales), sizeof(BlockQ6_K::scales), 0x80},
+};
+
+std::vector<uint8_t> extreme_weights(const ExtremeBlock& e, int64_t n, int64_t k) {
+  const GgmlTypeInfo* info = ggml_type_info(e.type);
+  const int64_t blocks = n * k / info->block_size;
+  std::vector<uint8_t> w(blocks * info->type_size, 0xFF);
+  constexpr uint16_t kOne = 0x3C00;  // fp16 1.0
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint8_t* block = w.data() + b * info->type_size;
+    for (size_t offset : e.fp16_ones) std::memcpy(block + offset, &kOne, 2);
+    std::memset(block + e.fill_at, e.fill, e.fill_bytes);
+  }
+  return w;
+}
+
+// Weights whose every quant has its largest magnitude (and the k-quant sub-block scales theirs) against
+// activations that quantize to +-127 everywhere: the integer sums at their bounds. The AVX2 kernels add several
+// registers' vpmaddubsw pair sums in int16 before widening (dot_groups), which is exact only within those bounds;
+// one wrap-around would be off by 65536 in a block's sum. Rows: x = +7.9375 and -7.9375 (amax / 127 = 1/16, exact
+// in fp16), so the activations carry no rounding and the outputs match float64 to float32 summation (1e-5).
+TEST(MatmulTest, ExtremeQuantsStayExact) {
+  ThreadPool two(2);
+  for (const ExtremeBlock& e : kExtremeBlocks) {
+    const GgmlType type = e.type;
+    const std::string name(ggml_type_info(type)->name);
+    const int64_t k = 8 * ggml_type_info(type)->block_size, n = 37, m = 2;
+    const std::vector<uint8_t> w = extreme_weights(e, n, k);
+    std::vector<float> x(m * k, 7.9375f);
+    std::fill(x.begin() + k, x.end(), -7.9375f);
+    const testing::Reference ref = reference_matmul(type, w, n, k, x, m);
+    for (Isa isa : available_isas()) {
+      std::vector<WeightLayout> layouts = {WeightLayout::kGguf};
+      std::vector<uint8_t> packed(packed_weight_bytes(type, n, k, isa));
+      if (!packed.empty()) {
+        ASSERT_TRUE(pack_weights(type, w.data(), n, k, packed.data(), two, isa).ok());
+        layouts.push_back(WeightLayout::kCpuRowLanes16);
+      }
+      for (WeightLayout layout : layouts) {
+        for (MatmulPath path : {MatmulPath::kGemv, MatmulPath::kGemm}) {
+          const bool is_packed = layout == WeightLayout::kCpuRowLanes16;
+          const std::vector<float> y = run(type, is_packed ? packed : w, n, k, x, m, two, isa, path, layout);
+          EXPECT_LT(normalized_error(y, ref), 1e-5)
+              << name << " " << isa_name(isa) << (is_packed ? " packed" : "") << " path=" << static_cast<int>(path);
         }
       }
     }
