@@ -13,7 +13,7 @@
 // (WeightLayout::kCpuRowLanes16), else GGUF; a third argument `gguf` measures the GGUF layout instead.
 //
 // Usage: matmul_bench [isa [type [gguf]]]   (isa: scalar | avx2 | avx512, default the active one; type: e.g. Q4_K,
-// default all of Q4_0 Q8_0 Q4_K Q6_K Q4_1 Q5_0 Q5_K Q3_K Q2_K F16 BF16)
+// default all of Q4_0 Q8_0 Q4_K Q6_K Q4_1 Q5_0 Q5_1 Q5_K Q3_K Q2_K F16 BF16)
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -21,6 +21,7 @@
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/gguf/ggml_type.h"
@@ -177,6 +178,20 @@ int bench_main(int argc, char** argv) {
     }
     isa = *parsed;
   }
+  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
+                                 GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ5_K,
+                                 GgmlType::kQ3_K, GgmlType::kQ2_K, GgmlType::kF16,  GgmlType::kBF16};
+  if (argc > 2) {  // a single type by name, e.g. Q4_K
+    const auto named =
+        std::find_if(types.begin(), types.end(), [&](GgmlType t) { return ggml_type_info(t)->name == argv[2]; });
+    if (named == types.end()) {
+      std::string names;
+      for (GgmlType t : types) names += " " + std::string(ggml_type_info(t)->name);
+      std::fprintf(stderr, "unknown weight type '%s'; one of:%s\n", argv[2], names.c_str());
+      return 2;
+    }
+    types = {*named};
+  }
   ThreadPool pool1(1), pool2(2);
   // One buffer for both figures, held to the end: freeing gigabytes slows what runs in the next seconds
   // (ReadBandwidthMeter).
@@ -199,14 +214,6 @@ int bench_main(int argc, char** argv) {
   // Outputs in the backend's memory (64-byte aligned), where the packed GEMV writes whole lines non-temporally.
   const Buffer y_buffer(128 * 5632 * sizeof(float));
   float* y = reinterpret_cast<float*>(y_buffer.data());
-  std::vector<GgmlType> types = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
-                                 GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_K, GgmlType::kQ3_K,
-                                 GgmlType::kQ2_K, GgmlType::kF16,  GgmlType::kBF16};
-  if (argc > 2) {  // a single type by name, e.g. Q4_K
-    for (GgmlType t : types) {
-      if (ggml_type_info(t)->name == argv[2]) types = {t};
-    }
-  }
   const bool gguf_only = argc > 3 && std::strcmp(argv[3], "gguf") == 0;
   for (GgmlType type : types) {
     Model model = make_model(type, min_bytes);
