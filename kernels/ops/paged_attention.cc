@@ -4,8 +4,8 @@
 // read the cache once per group rather than once per query head. Positions are scored in
 // chunks: the softmax running maximum and the accumulator are rescaled once per chunk instead of once per position,
 // and the dot products / accumulations run on the widest vectors of active_isa() (chosen once, at first use). With
-// AVX-512 a chunk's scores, exponentials and weighted sum are vectorized across positions and the accumulator stays
-// in registers (attend_chunk_avx512).
+// AVX-512 (AVX2) a chunk's scores, exponentials and weighted sum are vectorized across positions and the accumulator
+// stays in registers (attend_chunk_avx512, attend_chunk_avx2); other head dims take the per-row ops.
 // A token's result depends only on its own query, position and cache contents, never on the rest of the batch.
 #include <immintrin.h>
 
@@ -16,6 +16,7 @@
 
 #include "core/quant/fp16.h"
 #include "kernels/ops/cpu_ops.h"
+#include "kernels/ops/exp_avx2.h"
 #include "kernels/ops/exp_avx512.h"
 
 namespace strata::cpu {
@@ -317,11 +318,139 @@ __attribute__((target("avx512f,avx512vl"))) void attend_chunk_avx512(const Chunk
   }
 }
 
+// 8 horizontal sums at once, lane r = the sum of v[r]'s 8 lanes; every sum adds its lanes in the same tree
+// ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)), whichever slot it is in.
+__attribute__((target("avx2"))) inline __m256 hsum8_avx2(const __m256 v[8]) {
+  const __m256 t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
+  const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);  // per 128-bit half: v[0..3] / v[4..7]
+  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+__attribute__((target("avx2,f16c"))) inline __m256 half8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// attend_chunk_avx512's scheme on 8-float vectors and 16 registers, head dims multiples of 8: scores for 2 heads x
+// 4 positions per hsum8 (each K block converted once for both heads), one vector exp per 8 scores, and the weighted
+// sum of V with 2 heads x 4 vectors of accumulators in registers, each V block converted once for both heads.
+// Against the per-row path (STRATA_CPU_ISA=avx2 on a Sapphire Rapids VM, 850M synthetic Q4_0, 2 threads): a
+// 1024-token prompt's attention 2046 -> 998 ms, its prefill 118 -> 132-140 tok/s.
+__attribute__((target("avx2,fma,f16c"))) void attend_chunk_avx2(const ChunkArgs& c, SoftmaxState& st) {
+  const int64_t nk = c.head_dim_k / 8, nv = c.head_dim_v / 8;
+  float* correction = c.scores + c.group * kChunk;  // [group]: exp(old max - new max), 1 if the max stayed
+  for (int64_t g0 = 0; g0 < c.group; g0 += 2) {
+    const int gh = static_cast<int>(std::min<int64_t>(2, c.group - g0));
+    for (int64_t j0 = 0; j0 < c.n; j0 += 4) {
+      const int rows = static_cast<int>(std::min<int64_t>(4, c.n - j0));
+      __m256 part[8];  // slot 4 h + r: head g0 + h, position j0 + r
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) part[i] = _mm256_setzero_ps();
+      for (int64_t b = 0; b < nk; ++b) {
+        __m256 kr[4], qh[2];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) kr[r] = r < rows ? half8(c.k_rows[j0 + r] + 8 * b) : _mm256_setzero_ps();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) qh[h] = h < gh ? _mm256_loadu_ps(c.q + (g0 + h) * c.head_dim_k + 8 * b) : kr[0];
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+          for (int r = 0; r < 4; ++r) part[4 * h + r] = _mm256_fmadd_ps(qh[h], kr[r], part[4 * h + r]);
+        }
+      }
+      alignas(32) float sc[8];
+      _mm256_store_ps(sc, _mm256_mul_ps(hsum8_avx2(part), _mm256_set1_ps(c.scale)));
+      for (int h = 0; h < gh; ++h) {
+        for (int r = 0; r < rows; ++r) c.scores[(g0 + h) * kChunk + j0 + r] = sc[4 * h + r];
+      }
+    }
+  }
+  for (int64_t g = 0; g < c.group; ++g) {
+    float* s = c.scores + g * kChunk;
+    float chunk_max = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < c.n; ++j) chunk_max = std::max(chunk_max, s[j]);
+    correction[g] = 1.0f;
+    if (chunk_max > st.run_max[g]) {
+      correction[g] = std::exp(st.run_max[g] - chunk_max);  // 0 on the first chunk (exp(-inf))
+      st.run_max[g] = chunk_max;
+    }
+    const __m256 m = _mm256_set1_ps(st.run_max[g]);
+    __m256 vsum = _mm256_setzero_ps();
+    int64_t j0 = 0;
+    for (; j0 + 8 <= c.n; j0 += 8) {
+      const __m256 p = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j0), m));
+      _mm256_storeu_ps(s + j0, p);
+      vsum = _mm256_add_ps(vsum, p);
+    }
+    if (j0 < c.n) {  // the last positions of a partial chunk: through a zero-padded copy
+      alignas(32) float tail[8] = {};
+      std::copy(s + j0, s + c.n, tail);
+      const __m256 live = _mm256_castsi256_ps(
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(c.n - j0)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+      const __m256 p = _mm256_and_ps(live, exp_avx2(_mm256_sub_ps(_mm256_load_ps(tail), m)));
+      _mm256_store_ps(tail, p);
+      std::copy(tail, tail + (c.n - j0), s + j0);
+      vsum = _mm256_add_ps(vsum, p);
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, vsum);
+    float sum = 0.0f;
+    for (float l : lanes) sum += l;
+    st.run_sum[g] = st.run_sum[g] * correction[g] + sum;
+  }
+  // acc = acc * correction + sum_j p[j] v[j]: 2 heads x 4 vectors of head_dim_v at a time, 8 independent
+  // accumulators in registers, each V row loaded once for both heads.
+  for (int64_t g0 = 0; g0 < c.group; g0 += 2) {
+    const int gh = static_cast<int>(std::min<int64_t>(2, c.group - g0));
+    for (int64_t b0 = 0; b0 < nv; b0 += 4) {
+      const int nb = static_cast<int>(std::min<int64_t>(4, nv - b0));
+      __m256 acc[2][4];
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const __m256 corr = _mm256_set1_ps(h < gh ? correction[g0 + h] : 0.0f);
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          if (h < gh && b < nb) {
+            acc[h][b] = _mm256_mul_ps(_mm256_loadu_ps(st.acc + (g0 + h) * c.head_dim_v + 8 * (b0 + b)), corr);
+          }
+        }
+      }
+      for (int64_t j = 0; j < c.n; ++j) {
+        const uint16_t* vj = c.v_rows[j] + 8 * b0;
+        __m256 vr[4];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          if (b < nb) vr[b] = half8(vj + 8 * b);
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          if (h >= gh) continue;
+          const __m256 pj = _mm256_set1_ps(c.scores[(g0 + h) * kChunk + j]);
+#pragma GCC unroll 4
+          for (int b = 0; b < 4; ++b) {
+            if (b < nb) acc[h][b] = _mm256_fmadd_ps(pj, vr[b], acc[h][b]);
+          }
+        }
+      }
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          if (h < gh && b < nb) _mm256_storeu_ps(st.acc + (g0 + h) * c.head_dim_v + 8 * (b0 + b), acc[h][b]);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
   static const VectorOps ops = pick_vector_ops();
-  const bool vector_chunks = active_isa() == Isa::kAvx512 && a.head_dim_k % 16 == 0 && a.head_dim_v % 16 == 0;
+  // The register-blocked chunk kernels where the head dims fill their vectors, else the per-row ops.
+  const bool avx512_chunks = active_isa() == Isa::kAvx512 && a.head_dim_k % 16 == 0 && a.head_dim_v % 16 == 0;
+  const bool avx2_chunks = !avx512_chunks && (active_isa() == Isa::kAvx512 || active_isa() == Isa::kAvx2) &&
+                           a.head_dim_k % 8 == 0 && a.head_dim_v % 8 == 0;
   const int64_t group = a.n_head / a.n_head_kv;
   const int64_t kv_stride_k = a.n_head_kv * a.head_dim_k;  // elements per cache slot
   const int64_t kv_stride_v = a.n_head_kv * a.head_dim_v;
@@ -374,8 +503,10 @@ void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
       const uint16_t* const* k_rows = rows[parity][0];
       const uint16_t* const* v_rows = rows[parity][1];
       const ChunkArgs chunk{q0, k_rows, v_rows, k, v, n, group, a.head_dim_k, a.head_dim_v, a.scale, scores};
-      if (vector_chunks) {
+      if (avx512_chunks) {
         attend_chunk_avx512(chunk, state);
+      } else if (avx2_chunks) {
+        attend_chunk_avx2(chunk, state);
       } else {
         ops.convert_rows(k_rows, n, a.head_dim_k, k);
         ops.convert_rows(v_rows, n, a.head_dim_v, v);
