@@ -110,7 +110,7 @@ void CpuBackend::rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, 
 
 void CpuBackend::gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act,
                                   float* y) {
-  cpu::gated_activation(gate, up, m, n, act, y);
+  cpu::gated_activation(gate, up, m, n, act, y, *pool_);
 }
 
 void CpuBackend::add(const float* x, int64_t m, int64_t n, float* y) { cpu::add(x, m, n, y); }

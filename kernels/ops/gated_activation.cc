@@ -1,8 +1,10 @@
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops/cpu_ops.h"
+#include "kernels/ops/exp_avx2.h"
 #include "kernels/ops/exp_avx512.h"
 
 namespace strata::cpu {
@@ -49,17 +51,62 @@ __attribute__((target("avx512f"))) void gelu_mul_avx512(const float* gate, const
   gelu_mul_scalar(gate + i, up + i, n - i, y + i);
 }
 
+// The same on 8 floats with exp_avx2, for CPUs without AVX-512: the scalar loop's std::exp per value took 2.6 % of
+// an AVX2 decode step and 3.8 % of a 128-token prefill (850M Q4_0).
+__attribute__((target("avx2,fma"))) void silu_mul_avx2(const float* gate, const float* up, int64_t n, float* y) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), g));
+    const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
+  }
+  silu_mul_scalar(gate + i, up + i, n - i, y + i);
+}
+
+__attribute__((target("avx2,fma"))) void gelu_mul_avx2(const float* gate, const float* up, int64_t n, float* y) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 g3 = _mm256_mul_ps(_mm256_mul_ps(g, g), g);
+    const __m256 u = _mm256_mul_ps(_mm256_set1_ps(kSqrt2OverPi), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), g3, g));
+    const __m256 e = exp_avx2(_mm256_mul_ps(_mm256_set1_ps(-2.0f), u));
+    const __m256 gelu = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(gelu, _mm256_loadu_ps(up + i)));
+  }
+  gelu_mul_scalar(gate + i, up + i, n - i, y + i);
+}
+
 using GatedFn = void (*)(const float*, const float*, int64_t, float*);
 
-bool has_avx512() { return active_isa() == Isa::kAvx512; }
+GatedFn pick(FfnActivation act) {
+  const bool silu = act == FfnActivation::kSilu;
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return silu ? silu_mul_avx512 : gelu_mul_avx512;
+    case Isa::kAvx2:
+      return silu ? silu_mul_avx2 : gelu_mul_avx2;
+    default:
+      return silu ? silu_mul_scalar : gelu_mul_scalar;
+  }
+}
+
+// Rows per pool task: a prompt's rows are split over the threads, a decode step's single row is not (a hand-off
+// costs about as much as a few thousand values).
+constexpr int64_t kRowsPerTask = 8;
 
 }  // namespace
 
-void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y) {
-  static const bool avx512 = has_avx512();
-  const GatedFn fn = act == FfnActivation::kSilu ? (avx512 ? silu_mul_avx512 : silu_mul_scalar)
-                                                 : (avx512 ? gelu_mul_avx512 : gelu_mul_scalar);
-  fn(gate, up, m * n, y);
+void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y,
+                      ThreadPool& pool) {
+  static const GatedFn silu = pick(FfnActivation::kSilu), gelu = pick(FfnActivation::kGeluTanh);
+  const GatedFn fn = act == FfnActivation::kSilu ? silu : gelu;
+  // Row by row, so which values take the vector loop and which its scalar tail never depends on the batch.
+  pool.parallel_for((m + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
+    for (int64_t r = task * kRowsPerTask; r < std::min(m, (task + 1) * kRowsPerTask); ++r) {
+      fn(gate + r * n, up + r * n, n, y + r * n);
+    }
+  });
 }
 
 }  // namespace strata::cpu
