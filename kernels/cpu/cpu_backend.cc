@@ -100,7 +100,7 @@ absl::Status CpuBackend::embed(const WeightTensor& table, const int32_t* ids, in
 }
 
 void CpuBackend::rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
-  cpu::rms_norm(x, w, m, n, eps, y);
+  cpu::rms_norm(x, w, m, n, eps, y, *pool_);
 }
 
 void CpuBackend::rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim,
@@ -113,7 +113,7 @@ void CpuBackend::gated_activation(const float* gate, const float* up, int64_t m,
   cpu::gated_activation(gate, up, m, n, act, y, *pool_);
 }
 
-void CpuBackend::add(const float* x, int64_t m, int64_t n, float* y) { cpu::add(x, m, n, y); }
+void CpuBackend::add(const float* x, int64_t m, int64_t n, float* y) { cpu::add(x, m, n, y, *pool_); }
 
 void CpuBackend::add_bias(const float* bias, int64_t m, int64_t n, float* y) { cpu::add_bias(bias, m, n, y); }
 

@@ -14,11 +14,11 @@
 namespace strata::cpu {
 
 absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y);
-void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y);
+void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y, ThreadPool& pool);
 void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim, const RopeParams& params);
 void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y,
                       ThreadPool& pool);
-void add(const float* x, int64_t m, int64_t n, float* y);
+void add(const float* x, int64_t m, int64_t n, float* y, ThreadPool& pool);
 void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t n, float* y);
 void add_bias(const float* bias, int64_t m, int64_t n, float* y);
 void kv_store(const float* k, const float* v, const int32_t* slots, int64_t n_tokens, int64_t kv_dim_k,

@@ -1,5 +1,6 @@
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops/cpu_ops.h"
@@ -30,9 +31,34 @@ __attribute__((target("avx512f"))) double sum_squares_avx512(const float* x, int
   return vector_sum + sum_squares_scalar(x + j, n - j);
 }
 
+// And in four double accumulators of 4 on AVX2.
+__attribute__((target("avx2,fma"))) double sum_squares_avx2(const float* x, int64_t n) {
+  __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    for (int a = 0; a < 4; ++a) {
+      const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4 * a));
+      acc[a] = _mm256_fmadd_pd(v, v, acc[a]);
+    }
+  }
+  const __m256d sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, sum);
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + sum_squares_scalar(x + j, n - j);
+}
+
 using SumSquaresFn = double (*)(const float*, int64_t);
 
-SumSquaresFn pick_sum_squares() { return active_isa() == Isa::kAvx512 ? sum_squares_avx512 : sum_squares_scalar; }
+SumSquaresFn pick_sum_squares() {
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return sum_squares_avx512;
+    case Isa::kAvx2:
+      return sum_squares_avx2;
+    default:
+      return sum_squares_scalar;
+  }
+}
 
 // y = x * inv_rms * w, the same two roundings per element on every path.
 void scale_scalar(const float* x, const float* w, float inv_rms, int64_t n, float* y) {
@@ -51,20 +77,43 @@ __attribute__((target("avx512f"))) void scale_avx512(const float* x, const float
   scale_scalar(x + j, w + j, inv_rms, n - j, y + j);
 }
 
+__attribute__((target("avx2"))) void scale_avx2(const float* x, const float* w, float inv_rms, int64_t n, float* y) {
+  const __m256 inv = _mm256_set1_ps(inv_rms);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), inv), _mm256_loadu_ps(w + j)));
+  }
+  scale_scalar(x + j, w + j, inv_rms, n - j, y + j);
+}
+
 using ScaleFn = void (*)(const float*, const float*, float, int64_t, float*);
 
-ScaleFn pick_scale() { return active_isa() == Isa::kAvx512 ? scale_avx512 : scale_scalar; }
+ScaleFn pick_scale() {
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return scale_avx512;
+    case Isa::kAvx2:
+      return scale_avx2;
+    default:
+      return scale_scalar;
+  }
+}
+
+// Rows per pool task: a prompt's rows are split over the threads, a decode step's one row is not.
+constexpr int64_t kRowsPerTask = 8;
 
 }  // namespace
 
-void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
+void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y, ThreadPool& pool) {
   static const SumSquaresFn sum_squares = pick_sum_squares();
   static const ScaleFn scale = pick_scale();
-  for (int64_t i = 0; i < m; ++i) {
-    const float* xi = x + i * n;
-    const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares(xi, n) / n + eps));
-    scale(xi, w, inv_rms, n, y + i * n);
-  }
+  pool.parallel_for((m + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
+    for (int64_t i = task * kRowsPerTask; i < std::min(m, (task + 1) * kRowsPerTask); ++i) {
+      const float* xi = x + i * n;
+      const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares(xi, n) / n + eps));
+      scale(xi, w, inv_rms, n, y + i * n);
+    }
+  });
 }
 
 }  // namespace strata::cpu
