@@ -20,9 +20,29 @@ __attribute__((target("avx512f"))) void to_fp16_avx512(const float* src, uint16_
   to_fp16_scalar(src + j, dst + j, n - j);
 }
 
+// The same 8 at a time on AVX2 machines (F16C comes with them): the scalar conversion took 0.8 % of an AVX2 decode
+// step (850M Q4_0).
+__attribute__((target("avx2,f16c"))) void to_fp16_avx2(const float* src, uint16_t* dst, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + j),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(src + j), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  to_fp16_scalar(src + j, dst + j, n - j);
+}
+
 using ToFp16Fn = void (*)(const float*, uint16_t*, int64_t);
 
-ToFp16Fn pick_to_fp16() { return active_isa() == Isa::kAvx512 ? to_fp16_avx512 : to_fp16_scalar; }
+ToFp16Fn pick_to_fp16() {
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return to_fp16_avx512;
+    case Isa::kAvx2:
+      return to_fp16_avx2;
+    default:
+      return to_fp16_scalar;
+  }
+}
 
 }  // namespace
 
