@@ -98,7 +98,11 @@ inline constexpr int kRegTileCols = 2;
 inline constexpr int kRegTileRowsK = 2;
 inline constexpr int kRegTileColsK = 2;
 STRATA_CPU_DECLARE_ISA_KERNELS()
-// Row-lane tiles on the packed layout of row_lane_pack.h (16 rows, read 8 per register half); cols <= kTileCols.
+// Row-lane tiles on the packed layout of row_lane_pack.h (16 rows, read 8 per register half); cols <=
+// kPackedTileCols. Four columns, not kTileCols' two: each decoded weight block serves twice the activation rows (a
+// 128-token prefill decodes every block 32 times instead of 64), and a batched decode step of 3-4 sequences streams
+// the weights once instead of twice.
+inline constexpr int kPackedTileCols = 4;
 void dot_q4_0_q8_0_packed(const DotTile& t, int rows, int cols);
 void dot_q4_1_q8_1_packed(const DotTile& t, int rows, int cols);
 void dot_q5_0_q8_0_packed(const DotTile& t, int rows, int cols);

@@ -23,6 +23,7 @@ namespace {
     t.tile_rows = ns::kTileRows;                                   \
     t.tile_rows_k = ns::kTileRowsK;                                \
     t.tile_cols = ns::kTileCols;                                   \
+    t.packed_tile_cols = ns::kTileCols;                            \
     t.quantize_q8_0 = ns::quantize_row_q8_0;                       \
     t.quantize_q8_1 = ns::quantize_row_q8_1;                       \
     t.quantize_q8_k = ns::quantize_row_q8_k;                       \
@@ -75,6 +76,7 @@ const IsaKernels kAvx2 = [] {
   STRATA_CPU_PACKED_AVX2(kQ5_K, q5_k, q5_k_q8_k)
   STRATA_CPU_PACKED_AVX2(kQ6_K, q6_k, q6_k_q8_k)
 #undef STRATA_CPU_PACKED_AVX2
+  t.packed_tile_cols = avx2::kPackedTileCols;
   set_gemv_streams(t, /*legacy_streams=*/2, /*q23_streams=*/1);
   return t;
 }();
@@ -144,6 +146,7 @@ WeightKernel IsaKernels::weight_kernel(GgmlType type) const {
   wk.dot = dots[static_cast<int>(type)];
   wk.pack = packs[static_cast<int>(type)];
   wk.dot_packed = dots_packed[static_cast<int>(type)];
+  wk.packed_tile_cols = packed_tile_cols;
   // The kernels with a packed layout are the row-lane kernels, and those read the activation sums.
   wk.act_sums = wk.pack != nullptr;
   wk.gemv_streams = std::max(1, gemv_streams[static_cast<int>(type)]);

@@ -25,7 +25,8 @@ struct WeightKernel {
   // The packed layout (WeightLayout::kCpuRowLanes16), where this ISA has one for the type: null otherwise.
   PackRowsFn pack = nullptr;
   DotTileFn dot_packed = nullptr;
-  bool act_sums = false;  // dot and dot_packed read DotTile::a_d / a_sum / a_s (the row-lane kernels: pack is set)
+  int packed_tile_cols = 1;  // largest column count dot_packed takes
+  bool act_sums = false;     // dot and dot_packed read DotTile::a_d / a_sum / a_s (the row-lane kernels: pack is set)
   // Packed groups the GEMV (at most kGemvMaxRows columns) reads side by side through DotTile::streams: 1 or 2.
   int gemv_streams = 1;
 };
@@ -35,6 +36,7 @@ struct IsaKernels {
   int tile_rows = 1;    // largest tile of the 32-block and float dots
   int tile_rows_k = 1;  // of the k-quant dots
   int tile_cols = 1;
+  int packed_tile_cols = 1;  // of the packed (row-lane) dots
 
   // The kernels for `type`; dot is null when the type has none.
   WeightKernel weight_kernel(GgmlType type) const;

@@ -571,19 +571,37 @@ struct LanePackedQ23K8 {
   }
 };
 
+template <class K, int S>
+void dispatch_packed8_cols(const DotTile& t, int rows, int cols) {
+  static_assert(kPackedTileCols == 4);
+  switch (cols) {
+    case 1:
+      return run_packed8<K, 1, S>(t, rows);
+    case 2:
+      return run_packed8<K, 2, S>(t, rows);
+    case 3:
+      return run_packed8<K, 3, S>(t, rows);
+    default:
+      return run_packed8<K, 4, S>(t, rows);
+  }
+}
+
 template <class K>
 void dispatch_packed8(const DotTile& t, int rows, int cols) {
-  static_assert(kTileCols == 2);
   if constexpr (requires { K::kBlockElements; }) {
-    if (t.streams == 2) {
-      cols == 1 ? run_packed8<K, 1, 2>(t, rows) : run_packed8<K, 2, 2>(t, rows);
-    } else {
-      cols == 1 ? run_packed8<K, 1, 1>(t, rows) : run_packed8<K, 2, 1>(t, rows);
-    }
-  } else if (cols == 1) {
-    K::template run<1>(t, rows);
+    t.streams == 2 ? dispatch_packed8_cols<K, 2>(t, rows, cols) : dispatch_packed8_cols<K, 1>(t, rows, cols);
   } else {
-    K::template run<2>(t, rows);
+    static_assert(kPackedTileCols == 4);
+    switch (cols) {
+      case 1:
+        return K::template run<1>(t, rows);
+      case 2:
+        return K::template run<2>(t, rows);
+      case 3:
+        return K::template run<3>(t, rows);
+      default:
+        return K::template run<4>(t, rows);
+    }
   }
 }
 }  // namespace

@@ -348,6 +348,7 @@ absl::Status make_problem(const MatmulProduct& product, int64_t k, const float* 
     }
     p.wk.dot = p.wk.dot_packed;
     p.wk.tile_rows = static_cast<int>(kUnitRows);  // one packed group per tile, whatever the ISA's own tiles
+    p.wk.tile_cols = p.wk.packed_tile_cols;
   }
   p.w = static_cast<const uint8_t*>(product.w);
   p.n = n, p.k = k, p.m = m, p.x = x, p.y = product.y;

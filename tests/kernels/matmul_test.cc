@@ -217,11 +217,20 @@ TEST_P(MatmulTypeTest, Avx2PackedWeightsMatchTheReference) {
         ASSERT_TRUE(pack_weights(type, w.data(), n, k, wide.data(), two, Isa::kAvx512).ok());
         EXPECT_EQ(wide, packed) << name << " n=" << n << " k=" << k << ": the AVX-512 packer's bytes";
       }
-      for (int64_t m : {1, 2, 5}) {
+      // m = 3 and 5: tiles of 3 and of 4 + 1 columns (kPackedTileCols); every row must have the bits it gets alone.
+      for (int64_t m : {1, 2, 3, 5}) {
         const std::vector<float> x = random_activations(m, k, 700 + m);
         const testing::Reference ref = reference_matmul(type, w, n, k, x, m);
         const std::string at = name + " n=" + std::to_string(n) + " k=" + std::to_string(k) + " m=" + std::to_string(m);
         std::vector<float> first;
+        for (int64_t r = 0; r < m && m > 1; ++r) {
+          const std::vector<float> xr(x.begin() + r * k, x.begin() + (r + 1) * k);
+          const std::vector<float> alone =
+              run(type, packed, n, k, xr, 1, two, Isa::kAvx2, MatmulPath::kGemv, WeightLayout::kCpuRowLanes16);
+          const std::vector<float> batch =
+              run(type, packed, n, k, x, m, two, Isa::kAvx2, MatmulPath::kAuto, WeightLayout::kCpuRowLanes16);
+          EXPECT_EQ(std::memcmp(alone.data(), batch.data() + r * n, n * sizeof(float)), 0) << at << " row " << r;
+        }
         for (MatmulPath path : {MatmulPath::kGemv, MatmulPath::kGemm}) {
           const std::vector<float> gguf = run(type, w, n, k, x, m, two, Isa::kAvx2, path);
           for (ThreadPool* pool : {&two, &three}) {
