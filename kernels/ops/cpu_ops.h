@@ -4,6 +4,7 @@
 // matmul kernels do), so every path can be tested on one machine.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -12,6 +13,19 @@
 #include "kernels/cpu/thread_pool.h"
 
 namespace strata::cpu {
+
+// Rows per pool task of the row-wise ops (RMSNorm, gated activation, add): a prompt's rows are split over the
+// threads, a decode step's single row is not (a hand-off costs about as much as a few thousand values).
+inline constexpr int64_t kOpRowsPerTask = 8;
+
+// fn(r0, r1) for blocks of kOpRowsPerTask rows [r0, r1) of m, spread over the pool.
+template <typename Fn>
+void parallel_rows(ThreadPool& pool, int64_t m, Fn&& fn) {
+  pool.parallel_for((m + kOpRowsPerTask - 1) / kOpRowsPerTask, [&](int64_t task, int) {
+    const int64_t r0 = task * kOpRowsPerTask;
+    fn(r0, std::min(m, r0 + kOpRowsPerTask));
+  });
+}
 
 absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y);
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y, ThreadPool& pool);

@@ -1,6 +1,5 @@
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "kernels/ops/cpu_ops.h"
@@ -25,18 +24,12 @@ __attribute__((target("avx2"))) void add_avx2(const float* x, int64_t n, float* 
   add_scalar(x + i, n - i, y + i);
 }
 
-// Rows per pool task: a prompt's rows are split over the threads, a decode step's one row is not.
-constexpr int64_t kRowsPerTask = 8;
-
 }  // namespace
 
 void add(const float* x, int64_t m, int64_t n, float* y, ThreadPool& pool) {
   static const auto fn =
       active_isa() == Isa::kAvx512 ? add_avx512 : (active_isa() == Isa::kAvx2 ? add_avx2 : add_scalar);
-  pool.parallel_for((m + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
-    const int64_t r0 = task * kRowsPerTask, r1 = std::min(m, r0 + kRowsPerTask);
-    fn(x + r0 * n, (r1 - r0) * n, y + r0 * n);
-  });
+  parallel_rows(pool, m, [&](int64_t r0, int64_t r1) { fn(x + r0 * n, (r1 - r0) * n, y + r0 * n); });
 }
 
 void add_bias(const float* bias, int64_t m, int64_t n, float* y) {

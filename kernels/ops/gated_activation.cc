@@ -1,6 +1,5 @@
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops/cpu_ops.h"
@@ -91,10 +90,6 @@ GatedFn pick(FfnActivation act) {
   }
 }
 
-// Rows per pool task: a prompt's rows are split over the threads, a decode step's single row is not (a hand-off
-// costs about as much as a few thousand values).
-constexpr int64_t kRowsPerTask = 8;
-
 }  // namespace
 
 void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y,
@@ -102,10 +97,8 @@ void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, 
   static const GatedFn silu = pick(FfnActivation::kSilu), gelu = pick(FfnActivation::kGeluTanh);
   const GatedFn fn = act == FfnActivation::kSilu ? silu : gelu;
   // Row by row, so which values take the vector loop and which its scalar tail never depends on the batch.
-  pool.parallel_for((m + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
-    for (int64_t r = task * kRowsPerTask; r < std::min(m, (task + 1) * kRowsPerTask); ++r) {
-      fn(gate + r * n, up + r * n, n, y + r * n);
-    }
+  parallel_rows(pool, m, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) fn(gate + r * n, up + r * n, n, y + r * n);
   });
 }
 

@@ -1,6 +1,5 @@
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops/cpu_ops.h"
@@ -99,16 +98,13 @@ ScaleFn pick_scale() {
   }
 }
 
-// Rows per pool task: a prompt's rows are split over the threads, a decode step's one row is not.
-constexpr int64_t kRowsPerTask = 8;
-
 }  // namespace
 
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y, ThreadPool& pool) {
   static const SumSquaresFn sum_squares = pick_sum_squares();
   static const ScaleFn scale = pick_scale();
-  pool.parallel_for((m + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
-    for (int64_t i = task * kRowsPerTask; i < std::min(m, (task + 1) * kRowsPerTask); ++i) {
+  parallel_rows(pool, m, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
       const float* xi = x + i * n;
       const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares(xi, n) / n + eps));
       scale(xi, w, inv_rms, n, y + i * n);
