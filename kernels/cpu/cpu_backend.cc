@@ -105,7 +105,7 @@ void CpuBackend::rms_norm(const float* x, const float* w, int64_t m, int64_t n, 
 
 void CpuBackend::rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim,
                       const RopeParams& params) {
-  cpu::rope(x, pos, m, n_heads, head_dim, params);
+  cpu::rope(x, pos, m, n_heads, head_dim, params, *pool_);
 }
 
 void CpuBackend::gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act,

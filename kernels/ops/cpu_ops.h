@@ -29,7 +29,8 @@ void parallel_rows(ThreadPool& pool, int64_t m, Fn&& fn) {
 
 absl::Status embed(const WeightTensor& table, const int32_t* ids, int64_t m, float scale, float* y);
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y, ThreadPool& pool);
-void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim, const RopeParams& params);
+void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim, const RopeParams& params,
+          ThreadPool& pool);
 void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y,
                       ThreadPool& pool);
 void add(const float* x, int64_t m, int64_t n, float* y, ThreadPool& pool);

@@ -81,5 +81,46 @@ TEST(GatedActivation, RowsDoNotDependOnTheBatch) {
   }
 }
 
+// RoPE's vector loops do the scalar formula's operations (two rounded products, then their difference or sum), so
+// whichever ISA the run forces gives these bits exactly: both layouts, a partial rotary dim whose half (20) leaves a
+// scalar tail after the vectors, 9 tokens over the pool.
+TEST(Rope, EveryIsaGivesTheScalarFormulasBits) {
+  const int64_t m = 9, heads = 3, head_dim = 80;
+  const int32_t pos[m] = {0, 1, 7, 100, 2047, 5, 300000, 42, 9};
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(m * heads * head_dim);
+  for (float& v : x) v = normal(rng);
+  cpu::CpuBackend backend(2);
+  for (RopeLayout layout : {RopeLayout::kNormal, RopeLayout::kNeox}) {
+    RopeParams p;
+    p.layout = layout;
+    p.rope_dim = 40;
+    p.freq_base = 10000.0f;
+    p.freq_scale = 0.5f;
+    std::vector<float> want = x, got = x;
+    const int64_t half = p.rope_dim / 2;
+    for (int64_t t = 0; t < m; ++t) {
+      for (int64_t h = 0; h < heads; ++h) {
+        float* v = want.data() + (t * heads + h) * head_dim;
+        for (int64_t i = 0; i < half; ++i) {
+          const double theta = static_cast<double>(pos[t]) * p.freq_scale *
+                               std::pow(static_cast<double>(p.freq_base), -2.0 * i / p.rope_dim);
+          const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+          const int64_t a = layout == RopeLayout::kNormal ? 2 * i : i;
+          const int64_t b = layout == RopeLayout::kNormal ? 2 * i + 1 : i + half;
+          const float x0 = v[a], x1 = v[b];
+          const float x0c = x0 * c, x1s = x1 * s, x0s = x0 * s, x1c = x1 * c;
+          v[a] = x0c - x1s;
+          v[b] = x0s + x1c;
+        }
+      }
+    }
+    backend.rope(got.data(), pos, m, heads, head_dim, p);
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+        << "layout " << static_cast<int>(layout);
+  }
+}
+
 }  // namespace
 }  // namespace strata::testing
