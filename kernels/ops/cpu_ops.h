@@ -14,6 +14,20 @@
 
 namespace strata::cpu {
 
+// The variant of an op's inner loop for active_isa(): the widest the CPU has, or the one STRATA_CPU_ISA forces.
+// Callers keep the result in a function-local static, so the choice is made once.
+template <typename Fn>
+Fn by_isa(Fn avx512, Fn avx2, Fn portable) {
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return avx512;
+    case Isa::kAvx2:
+      return avx2;
+    default:
+      return portable;
+  }
+}
+
 // Rows per pool task of the row-wise ops (RMSNorm, gated activation, add): a prompt's rows are split over the
 // threads, a decode step's single row is not (a hand-off costs about as much as a few thousand values).
 inline constexpr int64_t kOpRowsPerTask = 8;

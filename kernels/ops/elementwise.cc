@@ -27,8 +27,7 @@ __attribute__((target("avx2"))) void add_avx2(const float* x, int64_t n, float* 
 }  // namespace
 
 void add(const float* x, int64_t m, int64_t n, float* y, ThreadPool& pool) {
-  static const auto fn =
-      active_isa() == Isa::kAvx512 ? add_avx512 : (active_isa() == Isa::kAvx2 ? add_avx2 : add_scalar);
+  static const auto fn = by_isa(add_avx512, add_avx2, add_scalar);
   parallel_rows(pool, m, [&](int64_t r0, int64_t r1) { fn(x + r0 * n, (r1 - r0) * n, y + r0 * n); });
 }
 

@@ -78,23 +78,12 @@ __attribute__((target("avx2,fma"))) void gelu_mul_avx2(const float* gate, const 
 
 using GatedFn = void (*)(const float*, const float*, int64_t, float*);
 
-GatedFn pick(FfnActivation act) {
-  const bool silu = act == FfnActivation::kSilu;
-  switch (active_isa()) {
-    case Isa::kAvx512:
-      return silu ? silu_mul_avx512 : gelu_mul_avx512;
-    case Isa::kAvx2:
-      return silu ? silu_mul_avx2 : gelu_mul_avx2;
-    default:
-      return silu ? silu_mul_scalar : gelu_mul_scalar;
-  }
-}
-
 }  // namespace
 
 void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y,
                       ThreadPool& pool) {
-  static const GatedFn silu = pick(FfnActivation::kSilu), gelu = pick(FfnActivation::kGeluTanh);
+  static const GatedFn silu = by_isa<GatedFn>(silu_mul_avx512, silu_mul_avx2, silu_mul_scalar);
+  static const GatedFn gelu = by_isa<GatedFn>(gelu_mul_avx512, gelu_mul_avx2, gelu_mul_scalar);
   const GatedFn fn = act == FfnActivation::kSilu ? silu : gelu;
   // Row by row, so which values take the vector loop and which its scalar tail never depends on the batch.
   parallel_rows(pool, m, [&](int64_t r0, int64_t r1) {

@@ -33,22 +33,11 @@ __attribute__((target("avx2,f16c"))) void to_fp16_avx2(const float* src, uint16_
 
 using ToFp16Fn = void (*)(const float*, uint16_t*, int64_t);
 
-ToFp16Fn pick_to_fp16() {
-  switch (active_isa()) {
-    case Isa::kAvx512:
-      return to_fp16_avx512;
-    case Isa::kAvx2:
-      return to_fp16_avx2;
-    default:
-      return to_fp16_scalar;
-  }
-}
-
 }  // namespace
 
 void kv_store(const float* k, const float* v, const int32_t* slots, int64_t n_tokens, int64_t kv_dim_k,
               int64_t kv_dim_v, uint16_t* k_cache, uint16_t* v_cache) {
-  static const ToFp16Fn to_fp16 = pick_to_fp16();
+  static const ToFp16Fn to_fp16 = by_isa<ToFp16Fn>(to_fp16_avx512, to_fp16_avx2, to_fp16_scalar);
   for (int64_t t = 0; t < n_tokens; ++t) {
     to_fp16(k + t * kv_dim_k, k_cache + static_cast<int64_t>(slots[t]) * kv_dim_k, kv_dim_k);
     to_fp16(v + t * kv_dim_v, v_cache + static_cast<int64_t>(slots[t]) * kv_dim_v, kv_dim_v);

@@ -157,16 +157,6 @@ STRATA_ATTENTION_ROW_OPS(avx2, __attribute__((target("avx2,fma,f16c"))))
 STRATA_ATTENTION_ROW_OPS(avx512, __attribute__((target("avx512f"))))
 #undef STRATA_ATTENTION_ROW_OPS
 
-VectorOps pick_vector_ops() {
-  if (active_isa() == Isa::kAvx512) {
-    return {convert_rows_avx512, dot_rows_avx512, axpy_rows_avx512, scale_avx512};
-  }
-  if (active_isa() == Isa::kAvx2) {
-    return {convert_rows_avx2, dot_rows_avx2, axpy_rows_avx2, scale_avx2};
-  }
-  return {convert_rows_scalar, dot_rows_scalar, axpy_rows_scalar, scale_scalar};
-}
-
 // The portable chunk: per head, one dot / axpy call per chunk over the per-row vector ops.
 void attend_chunk_rows(const VectorOps& ops, const ChunkArgs& c, SoftmaxState& st) {
   for (int64_t g = 0; g < c.group; ++g) {
@@ -446,7 +436,9 @@ __attribute__((target("avx2,fma,f16c"))) void attend_chunk_avx2(const ChunkArgs&
 }  // namespace
 
 void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
-  static const VectorOps ops = pick_vector_ops();
+  static const VectorOps ops = by_isa(VectorOps{convert_rows_avx512, dot_rows_avx512, axpy_rows_avx512, scale_avx512},
+                                      VectorOps{convert_rows_avx2, dot_rows_avx2, axpy_rows_avx2, scale_avx2},
+                                      VectorOps{convert_rows_scalar, dot_rows_scalar, axpy_rows_scalar, scale_scalar});
   // The register-blocked chunk kernels where the head dims fill their vectors, else the per-row ops.
   const bool avx512_chunks = active_isa() == Isa::kAvx512 && a.head_dim_k % 16 == 0 && a.head_dim_v % 16 == 0;
   const bool avx2_chunks = !avx512_chunks && (active_isa() == Isa::kAvx512 || active_isa() == Isa::kAvx2) &&

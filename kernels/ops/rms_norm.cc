@@ -48,17 +48,6 @@ __attribute__((target("avx2,fma"))) double sum_squares_avx2(const float* x, int6
 
 using SumSquaresFn = double (*)(const float*, int64_t);
 
-SumSquaresFn pick_sum_squares() {
-  switch (active_isa()) {
-    case Isa::kAvx512:
-      return sum_squares_avx512;
-    case Isa::kAvx2:
-      return sum_squares_avx2;
-    default:
-      return sum_squares_scalar;
-  }
-}
-
 // y = x * inv_rms * w, the same two roundings per element on every path.
 void scale_scalar(const float* x, const float* w, float inv_rms, int64_t n, float* y) {
   for (int64_t j = 0; j < n; ++j) y[j] = x[j] * inv_rms * w[j];
@@ -87,22 +76,12 @@ __attribute__((target("avx2"))) void scale_avx2(const float* x, const float* w, 
 
 using ScaleFn = void (*)(const float*, const float*, float, int64_t, float*);
 
-ScaleFn pick_scale() {
-  switch (active_isa()) {
-    case Isa::kAvx512:
-      return scale_avx512;
-    case Isa::kAvx2:
-      return scale_avx2;
-    default:
-      return scale_scalar;
-  }
-}
-
 }  // namespace
 
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y, ThreadPool& pool) {
-  static const SumSquaresFn sum_squares = pick_sum_squares();
-  static const ScaleFn scale = pick_scale();
+  static const SumSquaresFn sum_squares =
+      by_isa<SumSquaresFn>(sum_squares_avx512, sum_squares_avx2, sum_squares_scalar);
+  static const ScaleFn scale = by_isa<ScaleFn>(scale_avx512, scale_avx2, scale_scalar);
   parallel_rows(pool, m, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* xi = x + i * n;

@@ -114,22 +114,11 @@ void rotate_portable(float* v, const float* cos_t, const float* sin_t, const flo
 
 using RotateFn = void (*)(float*, const float*, const float*, const float*, const float*, int64_t, RopeLayout);
 
-RotateFn pick_rotate() {
-  switch (active_isa()) {
-    case Isa::kAvx512:
-      return rotate_avx512;
-    case Isa::kAvx2:
-      return rotate_avx2;
-    default:
-      return rotate_portable;
-  }
-}
-
 }  // namespace
 
 void rope(float* x, const int32_t* pos, int64_t m, int64_t n_heads, int64_t head_dim, const RopeParams& p,
           ThreadPool& pool) {
-  static const RotateFn rotate = pick_rotate();
+  static const RotateFn rotate = by_isa<RotateFn>(rotate_avx512, rotate_avx2, rotate_portable);
   const int64_t half = p.rope_dim / 2;
   // The caller's table; the pool's threads only read it.
   thread_local RopeTable table;
