@@ -30,6 +30,12 @@ constexpr int64_t kGemmGroupRows = 64;
 // to 8 KiB beyond the row tile are all within noise.
 constexpr int64_t kGemvChunkBytes = 64 * 1024;
 constexpr double kGemvStaticShare = 0.9;
+// The dynamic part's chunks: what is left over kGemvChunkShare x threads, at least kGemvChunkBytes; from
+// kGemvLongChunkBytes on, read in as many streams as the static part. With fixed 64 KiB 2-stream chunks the
+// dynamic tenth of the bytes took 13 % of the kernel's time in a Q8_0 decode profile (perf), 5 % with these;
+// decode +0.8 % (Q8_0, 6 interleaved rounds, 4 won).
+constexpr int64_t kGemvChunkShare = 2;
+constexpr int64_t kGemvLongChunkBytes = 4 * kGemvChunkBytes;
 constexpr int64_t kPrefetchBytes = 2048;
 // Packed weights are one sequential stream per thread: the distance ahead of the current block. On the same VM with
 // huge pages (read: 36 GB/s), 2-thread Q4_0 GEMV: 27 GB/s without software prefetch, 29.8 at 2 KiB, 31 at 3 KiB,
@@ -226,7 +232,7 @@ Schedule make_schedule(std::span<const Problem> problems, bool gemv, int n_threa
   }
   const int64_t static_bytes = n_threads > 1 ? static_cast<int64_t>(total_bytes * kGemvStaticShare) : total_bytes;
   const int64_t big = static_bytes / n_threads;
-  int64_t task_bytes = 0, task_units = 0;
+  int64_t task_bytes = 0, task_units = 0, left_bytes = total_bytes;
   int n_big = 0;
   for (size_t i = 0; i < problems.size(); ++i) {
     const int64_t unit_bytes = kUnitRows * problems[i].w_row_bytes;
@@ -234,15 +240,19 @@ Schedule make_schedule(std::span<const Problem> problems, bool gemv, int n_threa
     for (int64_t u = s.first_unit[i]; u < s.first_unit[i + 1]; ++u) {
       task_bytes += unit_bytes;
       ++task_units;
-      const int64_t target = n_big < n_threads ? big : kGemvChunkBytes;
+      const bool is_big = n_big < n_threads;
+      // Chunks shrink with what is left (guided scheduling): the first ones after the static part are long
+      // enough to stream like it, the last ones small enough that the threads finish together.
+      const int64_t target = is_big ? big : std::max(kGemvChunkBytes, left_bytes / (kGemvChunkShare * n_threads));
       // A task ends on a whole number of groups per stream, so the packed GEMV reads all of it side by side: a
-      // chunk of one Q8_0 / Q6_K group at k = 5632 (96 / 74 KiB) ran as one stream, 39 % slower per byte. Chunks
-      // take 2 streams even where the kernel reads 4 (run_tiles reads them as 2): 4 Q8_0 groups at k = 5632 are
-      // 383 KiB, a coarse unit for balancing the threads' finish (Q8_0 decode +0.9 %, Q4_0 +1.1 % with 2-stream
-      // chunks, 4 interleaved rounds each: small, but every round but one gained).
-      const int task_streams = n_big < n_threads ? streams : std::min(streams, 2);
+      // chunk of one Q8_0 / Q6_K group at k = 5632 (96 / 74 KiB) ran as one stream, 39 % slower per byte. Small
+      // chunks take 2 streams even where the kernel reads 4 (run_tiles reads them as 2): 4 Q8_0 groups at
+      // k = 5632 are 383 KiB, a coarse unit for balancing the threads' finish (Q8_0 decode +0.9 %, Q4_0 +1.1 %
+      // with 2-stream chunks, 4 interleaved rounds each: small, but every round but one gained).
+      const int task_streams = is_big || task_bytes >= kGemvLongChunkBytes ? streams : std::min(streams, 2);
       if (task_bytes >= target && task_units % task_streams == 0) {
         s.task_start.push_back(u + 1);
+        left_bytes -= task_bytes;
         task_bytes = task_units = 0;
         ++n_big;
       }
