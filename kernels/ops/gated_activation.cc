@@ -78,6 +78,11 @@ __attribute__((target("avx2,fma"))) void gelu_mul_avx2(const float* gate, const 
 
 using GatedFn = void (*)(const float*, const float*, int64_t, float*);
 
+// A single row is split over the pool from this many values (a hand-off costs about as much as a few thousand);
+// pieces start at multiples of the widest vector loop's step.
+constexpr int64_t kSplitRowValues = 2048;
+constexpr int64_t kSplitAlign = 16;
+
 }  // namespace
 
 void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, FfnActivation act, float* y,
@@ -86,8 +91,22 @@ void gated_activation(const float* gate, const float* up, int64_t m, int64_t n, 
   static const GatedFn gelu = by_isa<GatedFn>(gelu_mul_avx512, gelu_mul_avx2, gelu_mul_scalar);
   const GatedFn fn = act == FfnActivation::kSilu ? silu : gelu;
   // Row by row, so which values take the vector loop and which its scalar tail never depends on the batch.
-  parallel_rows(pool, m, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) fn(gate + r * n, up + r * n, n, y + r * n);
+  if (m >= pool.num_threads() || n < kSplitRowValues) {
+    parallel_rows(pool, m, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) fn(gate + r * n, up + r * n, n, y + r * n);
+    });
+    return;
+  }
+  // Fewer rows than threads (decode): each row in pieces over the pool. The gate and up rows were just written by
+  // the matmul's non-temporal stores, so reading them is a few microseconds from memory that the other thread
+  // would spend waiting. Pieces start at multiples of kSplitAlign values, so every value takes the vector loop or
+  // the scalar tail exactly as it does in one call over the whole row: the same bits.
+  const int64_t pieces = (pool.num_threads() + m - 1) / m;
+  const int64_t piece = (n / pieces + kSplitAlign - 1) / kSplitAlign * kSplitAlign;
+  pool.parallel_for(m * pieces, [&](int64_t task, int) {
+    const int64_t r = task / pieces, c0 = std::min(n, task % pieces * piece);
+    const int64_t c1 = task % pieces == pieces - 1 ? n : std::min(n, c0 + piece);
+    fn(gate + r * n + c0, up + r * n + c0, c1 - c0, y + r * n + c0);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/quant/fp16.h"
@@ -60,23 +61,26 @@ TEST(KvStore, RoundsLikeTheReferenceConversion) {
   EXPECT_EQ(k_cache[2 * dim], 0xFFFF);  // slot 2 was not written
 }
 
-// A row's gated activation never depends on the batch: 37 rows of 100 (a vector tail on every row; several pool
-// tasks) give each row the bits it gets alone, for both activations, on whichever ISA the run forces.
+// A row's gated activation never depends on the batch, on whichever ISA the run forces, for both activations:
+//  - 37 rows of 100 (a vector tail on every row; several pool tasks) give each row the bits it gets alone;
+//  - rows of 5637 (a decode step's row, which a batch of one splits over the pool; a vector tail) give in a batch
+//    of 3, one row per call, the bits they get alone.
 TEST(GatedActivation, RowsDoNotDependOnTheBatch) {
-  const int64_t m = 37, n = 100;
-  std::mt19937 rng(11);
-  std::normal_distribution<float> normal(0.0f, 2.0f);
-  std::vector<float> gate(m * n), up(m * n);
-  for (float& x : gate) x = normal(rng);
-  for (float& x : up) x = normal(rng);
-  cpu::CpuBackend backend(2);
-  for (FfnActivation act : {FfnActivation::kSilu, FfnActivation::kGeluTanh}) {
-    std::vector<float> batch(m * n), alone(n);
-    backend.gated_activation(gate.data(), up.data(), m, n, act, batch.data());
-    for (int64_t r = 0; r < m; ++r) {
-      backend.gated_activation(gate.data() + r * n, up.data() + r * n, 1, n, act, alone.data());
-      EXPECT_EQ(std::memcmp(alone.data(), batch.data() + r * n, n * sizeof(float)), 0)
-          << "row " << r << " activation " << static_cast<int>(act);
+  for (const auto [m, n] : {std::pair<int64_t, int64_t>{37, 100}, {3, 5637}}) {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    std::vector<float> gate(m * n), up(m * n);
+    for (float& x : gate) x = normal(rng);
+    for (float& x : up) x = normal(rng);
+    cpu::CpuBackend backend(2);
+    for (FfnActivation act : {FfnActivation::kSilu, FfnActivation::kGeluTanh}) {
+      std::vector<float> batch(m * n), alone(n);
+      backend.gated_activation(gate.data(), up.data(), m, n, act, batch.data());
+      for (int64_t r = 0; r < m; ++r) {
+        backend.gated_activation(gate.data() + r * n, up.data() + r * n, 1, n, act, alone.data());
+        EXPECT_EQ(std::memcmp(alone.data(), batch.data() + r * n, n * sizeof(float)), 0)
+            << "n " << n << " row " << r << " activation " << static_cast<int>(act);
+      }
     }
   }
 }
