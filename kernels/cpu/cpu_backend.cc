@@ -1,6 +1,8 @@
 #include "kernels/cpu/cpu_backend.h"
 
 #include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +17,16 @@
 #include "kernels/ops/cpu_ops.h"
 
 namespace strata::cpu {
+namespace {
+
+// MADV_POPULATE_READ (Linux 5.14), spelled out where the C library's headers predate it.
+#ifdef MADV_POPULATE_READ
+constexpr int kMadvisePopulateRead = MADV_POPULATE_READ;
+#else
+constexpr int kMadvisePopulateRead = 22;
+#endif
+
+}  // namespace
 
 int default_thread_count() {
   cpu_set_t set;
@@ -49,7 +61,20 @@ absl::Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t by
   return absl::OkStatus();
 }
 
-absl::StatusOr<const void*> CpuBackend::map_weights(const void* host, size_t) { return host; }
+absl::StatusOr<const void*> CpuBackend::map_weights(const void* host, size_t bytes) {
+  // Read in place from the file mapping, whose page tables are filled now rather than by the first read of each
+  // page: the embedding table stays mapped (embed reads it there), and a decode step that looks up a row for the
+  // first time would otherwise stop on a page fault (850M Q4_0: embed 17 us per token against 3 us). The matrices
+  // that are packed are read once at load, which maps their pages anyway. Advice only: kernels before 5.14 reject
+  // MADV_POPULATE_READ, and the pages then map on first use.
+  const long page = sysconf(_SC_PAGESIZE);
+  if (page > 0 && bytes > 0) {
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(host) / page * page;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(host) + bytes + page - 1) / page * page;
+    (void)madvise(reinterpret_cast<void*>(begin), end - begin, kMadvisePopulateRead);
+  }
+  return host;
+}
 
 size_t CpuBackend::packed_weight_bytes(const WeightTensor& w) const {
   if (w.layout != WeightLayout::kGguf || !matmul_supports(w.type)) return 0;

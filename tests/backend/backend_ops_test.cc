@@ -1,6 +1,9 @@
 // Every op case of the harness on every backend this build has (the CPU backend here; CUDA joins where it runs),
 // against the float64 reference, with each case's stated tolerance.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -59,6 +62,58 @@ TEST(KvStore, RoundsLikeTheReferenceConversion) {
     }
   }
   EXPECT_EQ(k_cache[2 * dim], 0xFFFF);  // slot 2 was not written
+}
+
+// Pages of [p, p + bytes) whose page-table entry is present (/proc/self/pagemap bit 63), or -1 if unreadable.
+int64_t present_pages(const void* p, size_t bytes) {
+  const long page = sysconf(_SC_PAGESIZE);
+  const int fd = open("/proc/self/pagemap", O_RDONLY);
+  if (fd < 0) return -1;
+  const uint64_t first = reinterpret_cast<uintptr_t>(p) / page, n = bytes / page;
+  std::vector<uint64_t> entries(n);
+  const ssize_t got = pread(fd, entries.data(), n * sizeof(uint64_t), static_cast<off_t>(first * sizeof(uint64_t)));
+  close(fd);
+  if (got != static_cast<ssize_t>(n * sizeof(uint64_t))) return -1;
+  int64_t present = 0;
+  for (uint64_t e : entries) present += (e >> 63) & 1;
+  return present;
+}
+
+// The CPU backend reads mapped weights (the embedding table) in place and fills the mapping's page tables when it
+// maps them, so the first lookup of a row does not stop on a page fault: after map_weights, every page of a mapped
+// 8 MiB file is present without having been read (none is before).
+TEST(CpuBackend, MappedWeightsArePresentWhenMapped) {
+  constexpr size_t kBytes = size_t{8} << 20;
+  char path[] = "/tmp/strata_map_weights_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  unlink(path);
+  std::vector<uint8_t> data(kBytes);
+  std::mt19937 rng(5);
+  for (uint8_t& b : data) b = static_cast<uint8_t>(rng());
+  ASSERT_EQ(write(fd, data.data(), kBytes), static_cast<ssize_t>(kBytes));
+  void* map = mmap(nullptr, kBytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  close(fd);
+  const int64_t before = present_pages(map, kBytes);
+  if (before < 0) {
+    munmap(map, kBytes);
+    GTEST_SKIP() << "/proc/self/pagemap is not readable here";
+  }
+  EXPECT_EQ(before, 0);
+  cpu::CpuBackend backend(1);
+  auto mapped = backend.map_weights(map, kBytes);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_EQ(*mapped, map);  // read in place
+  // A kernel without MADV_POPULATE_READ (before 5.14) rejects the advice, and the pages map as they are read.
+  const long page = sysconf(_SC_PAGESIZE);
+  if (madvise(map, page, 22 /* MADV_POPULATE_READ */) != 0) {
+    munmap(map, kBytes);
+    GTEST_SKIP() << "this kernel has no MADV_POPULATE_READ";
+  }
+  EXPECT_EQ(present_pages(map, kBytes), static_cast<int64_t>(kBytes / page));
+  EXPECT_EQ(std::memcmp(map, data.data(), kBytes), 0);
+  munmap(map, kBytes);
 }
 
 // A row's gated activation never depends on the batch, on whichever ISA the run forces, for both activations:
