@@ -2,6 +2,7 @@
 // (no paging, no batching, no quantized activations), for each architecture, on synthesized F32 models.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -269,6 +270,63 @@ TEST_P(RealModelReference, LogitsMatchFloat64Transformer) {
     for (double v : want[t]) rank += v > want[t][top];
     EXPECT_LT(rank, 3) << GetParam() << " token " << t << " (normalized error " << err << ")";
   }
+}
+
+// KL(p_reference || p_engine) of the next-token distributions, in nats.
+double kl_divergence(const Vec& want, const float* got) {
+  const double want_max = *std::max_element(want.begin(), want.end());
+  const double got_max = *std::max_element(got, got + want.size());
+  double want_sum = 0, got_sum = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    want_sum += std::exp(want[i] - want_max);
+    got_sum += std::exp(got[i] - got_max);
+  }
+  double kl = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double lp = want[i] - want_max - std::log(want_sum), lq = got[i] - got_max - std::log(got_sum);
+    kl += std::exp(lp) * (lp - lq);
+  }
+  return kl;
+}
+
+// SmolLM2 on a real chat prompt (its template, with special tokens in the middle of the text: 37 tokens) as the
+// engine runs it, one prefill of the whole prompt, against the float64 transformer position by position. The
+// engine's next-token distributions are as close to the float64 model's as llama.cpp's: on 36 tokens of the GPL
+// text, the mean KL divergence from the float64 distribution was 0.0071 nats for the engine and 0.0075 for
+// llama.cpp run token by token. Here it measures 0.0063, bounded at 0.02; attention scaled 1.1x too much gives
+// 0.055, the other RoPE layout 1.2. The engine must also predict what a chat model does after "<|im_end|>\n":
+// the next turn's <|im_start|> (99.7 % in the float64 model).
+TEST(RealModelChat, PromptMatchesFloat64Transformer) {
+  auto file = GgufFile::open(std::string(STRATA_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+  ASSERT_TRUE(file.ok()) << file.status() << " (run deploy/fetch-models.sh)";
+  auto config = load_model_config(**file);
+  ASSERT_TRUE(config.ok()) << config.status();
+  cpu::CpuBackend backend(2);
+  auto weights = load_model_weights(**file, *config, backend, 0, config->n_layer);
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  auto cache = KvCache::create(backend, *config, config->n_layer, 4, 16);
+  ASSERT_TRUE(cache.ok());
+  Transformer transformer(*config, *weights, **cache, backend);
+  // "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n
+  //  <|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+  const std::vector<int32_t> tokens = {1,   9690, 198, 2683, 359,   253,  5356, 5646, 11173, 3365, 3511, 308,  34519,
+                                       28,  7018, 411, 407,  19712, 8182, 2,    198,  1,     4093, 198,  1780, 314,
+                                       260, 3575, 282, 4649, 47,    2,    198,  1,    520,   9531, 198};
+  constexpr int32_t kImStart = 1;
+  const std::vector<Vec> want = Reference(**file, *config).run(tokens);
+  ForwardBatch batch;
+  batch.seqs.push_back({tokens, 0, {0, 1, 2}, true});
+  std::vector<float> logits;
+  ASSERT_TRUE(transformer.forward(batch, logits).ok());
+  const int64_t V = config->n_vocab;
+  ASSERT_EQ(logits.size(), tokens.size() * V);
+  double kl_sum = 0;
+  for (size_t t = 0; t < tokens.size(); ++t) kl_sum += kl_divergence(want[t], logits.data() + t * V);
+  EXPECT_LT(kl_sum / tokens.size(), 0.02);
+  const size_t after_turn = 32;  // the prompt's second "<|im_end|>\n"
+  ASSERT_EQ(tokens[after_turn], 198);
+  const float* row = logits.data() + after_turn * V;
+  EXPECT_EQ(std::max_element(row, row + V) - row, kImStart);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, RealModelReference,
