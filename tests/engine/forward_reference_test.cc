@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/gguf/gguf_file.h"
@@ -236,14 +237,16 @@ TEST(StepBuffers, GrowOnlyPastTheLargestStep) {
   EXPECT_EQ(transformer.step_buffer_allocations(), 2);
 }
 
-// The real quantized models against the same float64 transformer. The kernels quantize activations to 8 bits, as
-// llama.cpp's do (RMS rounding error ~1 % of each activation row per matmul), and that compounds over 7 matmuls
-// in each of 18-30 layers: measured 3-7 % normalized error on these logits. A layout or formula error gives an
-// error of order one, far above the 10 % bound.
-class RealModelReference : public ::testing::TestWithParam<const char*> {};
+// A real model's logits after each of `tokens`: one prefill of them all by the engine (CPU backend, 2 threads,
+// the KV blocks scattered), and the float64 transformer.
+struct RealModelRun {
+  int64_t n_vocab = 0;
+  std::vector<float> engine;   // [tokens, n_vocab]
+  std::vector<Vec> reference;  // [tokens][n_vocab]
+};
 
-TEST_P(RealModelReference, LogitsMatchFloat64Transformer) {
-  auto file = GgufFile::open(std::string(STRATA_SOURCE_DIR) + "/models/" + GetParam());
+void run_real_model(const std::string& file_name, const std::vector<int32_t>& tokens, RealModelRun& out) {
+  auto file = GgufFile::open(std::string(STRATA_SOURCE_DIR) + "/models/" + file_name);
   ASSERT_TRUE(file.ok()) << file.status() << " (run deploy/fetch-models.sh)";
   auto config = load_model_config(**file);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -253,13 +256,27 @@ TEST_P(RealModelReference, LogitsMatchFloat64Transformer) {
   auto cache = KvCache::create(backend, *config, config->n_layer, 4, 16);
   ASSERT_TRUE(cache.ok());
   Transformer transformer(*config, *weights, **cache, backend);
-  const std::vector<int32_t> tokens = {2, 818, 5279, 529, 7001, 563};  // ids valid in both vocabularies
-  const std::vector<Vec> want = Reference(**file, *config).run(tokens);
   ForwardBatch batch;
-  batch.seqs.push_back({tokens, 0, {3, 1}, true});
-  std::vector<float> logits;
-  ASSERT_TRUE(transformer.forward(batch, logits).ok());
-  const int64_t V = config->n_vocab;
+  batch.seqs.push_back({tokens, 0, {3, 1, 2}, true});
+  ASSERT_TRUE(transformer.forward(batch, out.engine).ok());
+  out.n_vocab = config->n_vocab;
+  ASSERT_EQ(out.engine.size(), tokens.size() * out.n_vocab);
+  out.reference = Reference(**file, *config).run(tokens);
+}
+
+// The real quantized models against the same float64 transformer. The kernels quantize activations to 8 bits, as
+// llama.cpp's do (RMS rounding error ~1 % of each activation row per matmul), and that compounds over 7 matmuls
+// in each of 18-30 layers: measured 3-7 % normalized error on these logits. A layout or formula error gives an
+// error of order one, far above the 10 % bound.
+class RealModelReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(RealModelReference, LogitsMatchFloat64Transformer) {
+  const std::vector<int32_t> tokens = {2, 818, 5279, 529, 7001, 563};  // ids valid in both vocabularies
+  RealModelRun run;
+  ASSERT_NO_FATAL_FAILURE(run_real_model(GetParam(), tokens, run));
+  const std::vector<float>& logits = run.engine;
+  const std::vector<Vec>& want = run.reference;
+  const int64_t V = run.n_vocab;
   for (size_t t = 0; t < tokens.size(); ++t) {
     std::vector<float> row(logits.begin() + t * V, logits.begin() + (t + 1) * V);
     const double err = normalized_error(row, want[t]);
@@ -297,29 +314,17 @@ double kl_divergence(const Vec& want, const float* got) {
 // 0.055, the other RoPE layout 1.2. The engine must also predict what a chat model does after "<|im_end|>\n":
 // the next turn's <|im_start|> (99.7 % in the float64 model).
 TEST(RealModelChat, PromptMatchesFloat64Transformer) {
-  auto file = GgufFile::open(std::string(STRATA_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf");
-  ASSERT_TRUE(file.ok()) << file.status() << " (run deploy/fetch-models.sh)";
-  auto config = load_model_config(**file);
-  ASSERT_TRUE(config.ok()) << config.status();
-  cpu::CpuBackend backend(2);
-  auto weights = load_model_weights(**file, *config, backend, 0, config->n_layer);
-  ASSERT_TRUE(weights.ok()) << weights.status();
-  auto cache = KvCache::create(backend, *config, config->n_layer, 4, 16);
-  ASSERT_TRUE(cache.ok());
-  Transformer transformer(*config, *weights, **cache, backend);
   // "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n
   //  <|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
   const std::vector<int32_t> tokens = {1,   9690, 198, 2683, 359,   253,  5356, 5646, 11173, 3365, 3511, 308,  34519,
                                        28,  7018, 411, 407,  19712, 8182, 2,    198,  1,     4093, 198,  1780, 314,
                                        260, 3575, 282, 4649, 47,    2,    198,  1,    520,   9531, 198};
   constexpr int32_t kImStart = 1;
-  const std::vector<Vec> want = Reference(**file, *config).run(tokens);
-  ForwardBatch batch;
-  batch.seqs.push_back({tokens, 0, {0, 1, 2}, true});
-  std::vector<float> logits;
-  ASSERT_TRUE(transformer.forward(batch, logits).ok());
-  const int64_t V = config->n_vocab;
-  ASSERT_EQ(logits.size(), tokens.size() * V);
+  RealModelRun run;
+  ASSERT_NO_FATAL_FAILURE(run_real_model("SmolLM2-135M-Instruct.Q4_1.gguf", tokens, run));
+  const std::vector<float>& logits = run.engine;
+  const std::vector<Vec>& want = run.reference;
+  const int64_t V = run.n_vocab;
   double kl_sum = 0;
   for (size_t t = 0; t < tokens.size(); ++t) kl_sum += kl_divergence(want[t], logits.data() + t * V);
   EXPECT_LT(kl_sum / tokens.size(), 0.02);
