@@ -1,11 +1,13 @@
 // Causal grouped-query attention over the paged f16 KV cache, one pass with online softmax.
 //
-// A task is one (token, KV head) pair: each K/V row is read once for all the query heads of its group, so GQA models
-// read the cache once per group rather than once per query head. Positions are scored in
-// chunks: the softmax running maximum and the accumulator are rescaled once per chunk instead of once per position,
-// and the dot products / accumulations run on the widest vectors of active_isa() (chosen once, at first use). With
-// AVX-512 (AVX2) a chunk's scores, exponentials and weighted sum are vectorized across positions and the accumulator
-// stays in registers (attend_chunk_avx512, attend_chunk_avx2); other head dims take the per-row ops.
+// A task is one KV head of a block of queries: a decode token alone, or up to kQueryBlock consecutive tokens of a
+// prompt. Each K/V row is read once for all the query heads of its group, so GQA models read the cache once per
+// group rather than once per query head, and a prompt's block reads each chunk of rows once for all its tokens.
+// Positions are scored in chunks: the softmax running maximum and the accumulator are rescaled once per chunk
+// instead of once per position, and the dot products / accumulations run on the widest vectors of active_isa()
+// (chosen once, at first use). With AVX-512 (AVX2) a chunk's scores, exponentials and weighted sum are vectorized
+// across positions and the accumulator stays in registers (attend_chunk_avx512, attend_chunk_avx2); other head dims
+// take the per-row ops.
 // A token's result depends only on its own query, position and cache contents, never on the rest of the batch.
 #include <immintrin.h>
 
@@ -23,6 +25,9 @@ namespace strata::cpu {
 namespace {
 
 constexpr int64_t kChunk = 32;  // positions scored together: 32 x head_dim floats of K stay in L1
+// Prompt tokens that attend together (see paged_attention): a chunk's K/V rows (8 KiB at head_dim 64) serve all of
+// them from L1, instead of being fetched again from L2 or beyond for each query.
+constexpr int64_t kQueryBlock = 8;
 
 // The chunk loops over rows, one call per chunk (and query head): per-row calls through these pointers cost more
 // than the rows' arithmetic at head_dim 64 (~4 % of a decode step).
@@ -447,30 +452,50 @@ void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
   const int64_t kv_stride_k = a.n_head_kv * a.head_dim_k;  // elements per cache slot
   const int64_t kv_stride_v = a.n_head_kv * a.head_dim_v;
 
-  pool.parallel_for(a.n_tokens * a.n_head_kv, [&](int64_t task, int) {
-    const int64_t t = task / a.n_head_kv;
+  // Query blocks: a prompt's consecutive tokens (one sequence, consecutive positions, the same first position) that
+  // attend together, each K/V chunk read once for all of them while it is in L1; a decode token is a block of its
+  // own. Each query still runs the chunks of a single token's pass, with the same row counts, so its result has the
+  // same bits whatever block it is in.
+  auto first_of = [&](int64_t t) {
+    return a.window > 0 ? std::max<int64_t>(0, static_cast<int64_t>(a.token_pos[t]) - a.window + 1) : 0;
+  };
+  // Block b is tokens [starts[b], starts[b + 1]). The caller's buffer, reused across calls; the pool's threads
+  // read it through this reference (a thread_local named inside the tasks would be each thread's own).
+  thread_local std::vector<int64_t> caller_starts;
+  std::vector<int64_t>& starts = caller_starts;
+  starts.clear();
+  for (int64_t t = 0; t < a.n_tokens; ++t) {
+    const bool joins = t > 0 && t - starts.back() < kQueryBlock && a.token_seq[t] == a.token_seq[t - 1] &&
+                       a.token_pos[t] == a.token_pos[t - 1] + 1 && first_of(t) == first_of(t - 1);
+    if (!joins) starts.push_back(t);
+  }
+  starts.push_back(a.n_tokens);
+  const int64_t n_blocks = static_cast<int64_t>(starts.size()) - 1;
+
+  pool.parallel_for(n_blocks * a.n_head_kv, [&](int64_t task, int) {
+    const int64_t t0 = starts[task / a.n_head_kv], nq = starts[task / a.n_head_kv + 1] - t0;
     const int64_t kvh = task % a.n_head_kv;
-    const int32_t* table = a.block_tables + static_cast<int64_t>(a.token_seq[t]) * a.max_blocks_per_seq;
-    const int64_t pos = a.token_pos[t];
-    const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
+    const int32_t* table = a.block_tables + static_cast<int64_t>(a.token_seq[t0]) * a.max_blocks_per_seq;
+    const int64_t first = first_of(t0);
+    const int64_t last = a.token_pos[t0 + nq - 1];
 
     thread_local std::vector<float> scratch;
-    scratch.resize(kChunk * (a.head_dim_k + a.head_dim_v) + group * (kChunk + 1 + a.head_dim_v + 2));
-    float* k = scratch.data();                    // [kChunk, head_dim_k]
-    float* v = k + kChunk * a.head_dim_k;         // [kChunk, head_dim_v]
-    float* scores = v + kChunk * a.head_dim_v;    // [group, kChunk], then [group] (ChunkArgs::scores)
-    float* acc = scores + group * (kChunk + 1);   // [group, head_dim_v]
-    float* run_max = acc + group * a.head_dim_v;  // [group]
-    float* run_sum = run_max + group;             // [group]
-    std::fill(acc, acc + group * a.head_dim_v, 0.0f);
-    std::fill(run_max, run_max + group, -std::numeric_limits<float>::infinity());
-    std::fill(run_sum, run_sum + group, 0.0f);
+    scratch.resize(kChunk * (a.head_dim_k + a.head_dim_v) + group * (kChunk + 1) + nq * group * (a.head_dim_v + 2));
+    float* k = scratch.data();                         // [kChunk, head_dim_k]
+    float* v = k + kChunk * a.head_dim_k;              // [kChunk, head_dim_v]
+    float* scores = v + kChunk * a.head_dim_v;         // [group, kChunk], then [group] (ChunkArgs::scores)
+    float* acc = scores + group * (kChunk + 1);        // [nq, group, head_dim_v]
+    float* run_max = acc + nq * group * a.head_dim_v;  // [nq, group]
+    float* run_sum = run_max + nq * group;             // [nq, group]
+    std::fill(acc, acc + nq * group * a.head_dim_v, 0.0f);
+    std::fill(run_max, run_max + nq * group, -std::numeric_limits<float>::infinity());
+    std::fill(run_sum, run_sum + nq * group, 0.0f);
     // Row pointers of a chunk's positions, a chunk ahead: the rows are prefetched while the previous chunk
     // computes. A layer's cache rows were last touched a whole decode step ago, so they come from DRAM, one short
     // row (head_dim f16) per position and KV head.
     const uint16_t* rows[2][2][kChunk];  // [chunk parity][K, V][position in chunk]
     auto fetch_rows = [&](int64_t p0, const uint16_t** k_rows, const uint16_t** v_rows) {
-      const int64_t n = std::min(kChunk, pos - p0 + 1);
+      const int64_t n = std::min(kChunk, last - p0 + 1);
       int64_t block = p0 / a.block_size, in_block = p0 % a.block_size;
       for (int64_t j = 0; j < n; ++j) {
         const int64_t slot = static_cast<int64_t>(table[block]) * a.block_size + in_block;
@@ -486,29 +511,36 @@ void paged_attention(const PagedAttentionArgs& a, ThreadPool& pool) {
       }
     };
 
-    SoftmaxState state{acc, run_max, run_sum};
-    const float* q0 = a.q + (t * a.n_head + kvh * group) * a.head_dim_k;  // [group, head_dim_k]
     fetch_rows(first, rows[0][0], rows[0][1]);
-    for (int64_t p0 = first, parity = 0; p0 <= pos; p0 += kChunk, parity ^= 1) {
-      const int64_t n = std::min(kChunk, pos - p0 + 1);
-      if (p0 + kChunk <= pos) fetch_rows(p0 + kChunk, rows[parity ^ 1][0], rows[parity ^ 1][1]);
+    for (int64_t p0 = first, parity = 0; p0 <= last; p0 += kChunk, parity ^= 1) {
+      if (p0 + kChunk <= last) fetch_rows(p0 + kChunk, rows[parity ^ 1][0], rows[parity ^ 1][1]);
       const uint16_t* const* k_rows = rows[parity][0];
       const uint16_t* const* v_rows = rows[parity][1];
-      const ChunkArgs chunk{q0, k_rows, v_rows, k, v, n, group, a.head_dim_k, a.head_dim_v, a.scale, scores};
-      if (avx512_chunks) {
-        attend_chunk_avx512(chunk, state);
-      } else if (avx2_chunks) {
-        attend_chunk_avx2(chunk, state);
-      } else {
-        ops.convert_rows(k_rows, n, a.head_dim_k, k);
-        ops.convert_rows(v_rows, n, a.head_dim_v, v);
-        attend_chunk_rows(ops, chunk, state);
+      for (int64_t i = 0; i < nq; ++i) {
+        const int64_t pos = a.token_pos[t0 + i];
+        if (pos < p0) continue;  // causal: this query's pass ended before the chunk
+        const int64_t n = std::min(kChunk, pos - p0 + 1);
+        SoftmaxState state{acc + i * group * a.head_dim_v, run_max + i * group, run_sum + i * group};
+        const float* q0 = a.q + ((t0 + i) * a.n_head + kvh * group) * a.head_dim_k;  // [group, head_dim_k]
+        const ChunkArgs chunk{q0, k_rows, v_rows, k, v, n, group, a.head_dim_k, a.head_dim_v, a.scale, scores};
+        if (avx512_chunks) {
+          attend_chunk_avx512(chunk, state);
+        } else if (avx2_chunks) {
+          attend_chunk_avx2(chunk, state);
+        } else {
+          ops.convert_rows(k_rows, n, a.head_dim_k, k);
+          ops.convert_rows(v_rows, n, a.head_dim_v, v);
+          attend_chunk_rows(ops, chunk, state);
+        }
       }
     }
-    for (int64_t g = 0; g < group; ++g) {
-      float* out = a.out + (t * a.n_head + kvh * group + g) * a.head_dim_v;
-      const float inv = run_sum[g] > 0 ? 1.0f / run_sum[g] : 0.0f;
-      for (int64_t j = 0; j < a.head_dim_v; ++j) out[j] = acc[g * a.head_dim_v + j] * inv;
+    for (int64_t i = 0; i < nq; ++i) {
+      for (int64_t g = 0; g < group; ++g) {
+        float* out = a.out + ((t0 + i) * a.n_head + kvh * group + g) * a.head_dim_v;
+        const float* acc_g = acc + (i * group + g) * a.head_dim_v;
+        const float inv = run_sum[i * group + g] > 0 ? 1.0f / run_sum[i * group + g] : 0.0f;
+        for (int64_t j = 0; j < a.head_dim_v; ++j) out[j] = acc_g[j] * inv;
+      }
     }
   });
 }

@@ -140,6 +140,62 @@ TEST(GatedActivation, RowsDoNotDependOnTheBatch) {
   }
 }
 
+// A prompt's queries attend in blocks (paged_attention), yet each query's output has the bits it gets when its
+// token is attended alone, as a decode step would: 45 tokens of one sequence (blocks of up to 8, the last short) plus
+// 3 tokens of another in the same call, each token compared with a call of its own. Head dims 64 (the chunk
+// kernels) and 36 (the per-row ops), with no window and with a window shorter than the prompt (queries past it start
+// at different positions and take blocks of their own).
+TEST(PagedAttention, PromptQueriesGetTheirSingleTokenBits) {
+  for (const int64_t head_dim : {int64_t{64}, int64_t{36}}) {
+    for (const int64_t window : {int64_t{0}, int64_t{20}}) {
+      const int64_t n_head = 8, n_head_kv = 2, block_size = 16, max_blocks = 3, n_blocks = 6;
+      std::mt19937 rng(17);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      std::vector<uint16_t> k_cache(n_blocks * block_size * n_head_kv * head_dim);
+      std::vector<uint16_t> v_cache(k_cache.size());
+      for (uint16_t& x : k_cache) x = f32_to_fp16(normal(rng));
+      for (uint16_t& x : v_cache) x = f32_to_fp16(normal(rng));
+      const int32_t tables[2 * max_blocks] = {4, 0, 2, 5, 1, 3};
+      std::vector<int32_t> seq, pos;
+      for (int32_t p = 0; p < 45; ++p) seq.push_back(0), pos.push_back(p);
+      for (int32_t p = 30; p < 33; ++p) seq.push_back(1), pos.push_back(p);
+      const int64_t n = static_cast<int64_t>(seq.size());
+      std::vector<float> q(n * n_head * head_dim);
+      for (float& x : q) x = normal(rng);
+      PagedAttentionArgs a;
+      a.q = q.data();
+      a.k_cache = k_cache.data();
+      a.v_cache = v_cache.data();
+      a.block_tables = tables;
+      a.token_seq = seq.data();
+      a.token_pos = pos.data();
+      a.n_tokens = n;
+      a.n_head = n_head;
+      a.n_head_kv = n_head_kv;
+      a.head_dim_k = a.head_dim_v = head_dim;
+      a.block_size = block_size;
+      a.max_blocks_per_seq = max_blocks;
+      a.scale = 0.125f;
+      a.window = window;
+      cpu::CpuBackend backend(2);
+      std::vector<float> together(n * n_head * head_dim), alone(n_head * head_dim);
+      a.out = together.data();
+      backend.paged_attention(a);
+      for (int64_t t = 0; t < n; ++t) {
+        PagedAttentionArgs one = a;
+        one.q = q.data() + t * n_head * head_dim;
+        one.token_seq = seq.data() + t;
+        one.token_pos = pos.data() + t;
+        one.n_tokens = 1;
+        one.out = alone.data();
+        backend.paged_attention(one);
+        ASSERT_EQ(std::memcmp(alone.data(), together.data() + t * n_head * head_dim, alone.size() * sizeof(float)), 0)
+            << "head_dim " << head_dim << " window " << window << " token " << t;
+      }
+    }
+  }
+}
+
 // RoPE's vector loops do the scalar formula's operations (two rounded products, then their difference or sum), so
 // whichever ISA the run forces gives these bits exactly: both layouts, a partial rotary dim whose half (20) leaves a
 // scalar tail after the vectors, 9 tokens over the pool.
