@@ -298,9 +298,11 @@ double kl_divergence(const Vec& want, const float* got) {
     want_sum += std::exp(want[i] - want_max);
     got_sum += std::exp(got[i] - got_max);
   }
+  // log p_i = x_i - (max + log sum exp(x - max)), likewise for q.
+  const double want_norm = want_max + std::log(want_sum), got_norm = got_max + std::log(got_sum);
   double kl = 0;
   for (size_t i = 0; i < want.size(); ++i) {
-    const double lp = want[i] - want_max - std::log(want_sum), lq = got[i] - got_max - std::log(got_sum);
+    const double lp = want[i] - want_norm, lq = got[i] - got_norm;
     kl += std::exp(lp) * (lp - lq);
   }
   return kl;
